@@ -1,0 +1,1 @@
+"""cpanet marketplace: domain, HTTP API, persistence and messaging."""

@@ -1,0 +1,114 @@
+"""create_app(settings): wiring only. Routes, dependencies, problem details, OpenAPI and the database."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, get
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.datastructures import State
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from network.accounts.controllers import (
+    AdvertiserController,
+    ApiKeyController,
+    AuthController,
+    GroupController,
+    UserController,
+    WebmasterController,
+)
+from network.accounts.security import PasswordHashing
+from network.audit.controllers import AuditController
+from network.db import bind_tables, build_engine, start, stop
+from network.http.auth import AuthMiddleware, RateLimiter, role_guard
+from network.http.deps import DEPENDENCIES
+from network.http.problems import EXCEPTION_HANDLERS
+from network.offers.controllers import MyAccessController, OfferController
+from network.settings import Settings, load_settings
+from network.tenants.controllers import NetworkController
+from network.tenants.tables import Network
+
+log = logging.getLogger("cpanet")
+
+PUBLIC_PATHS = ["^/schema", "^/health$"]
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str
+
+
+@get("/health", operation_id="health", opt={"exclude_from_auth": True}, tags=["ops"])
+async def health(request: Request[Any, Any, Any]) -> Health:
+    """Liveness and database reachability."""
+    await Network.count()
+    settings: Settings = request.app.state.settings
+    return Health(status="ok", database="sqlite" if settings.database.is_sqlite else "postgresql")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    engine = build_engine(settings.database)
+    bind_tables(engine)
+    security = settings.security
+
+    async def on_startup() -> None:
+        bind_tables(engine)
+        await start(engine, settings.database)
+
+    async def on_shutdown() -> None:
+        await stop(engine)
+
+    openapi = OpenAPIConfig(
+        title="cpanet API",
+        version="0.1.0",
+        description="Open-source CPA network. Every error is an RFC 9457 problem details document.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "apiKey": SecurityScheme(type="http", scheme="bearer", bearer_format="cpn_<prefix>_<secret>"),
+            }
+        ),
+        security=[{"apiKey": []}],
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            ApiKeyController,
+            UserController,
+            AdvertiserController,
+            WebmasterController,
+            GroupController,
+            NetworkController,
+            OfferController,
+            MyAccessController,
+            AuditController,
+        ],
+        dependencies=DEPENDENCIES,
+        guards=[role_guard],
+        middleware=[DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "hasher": PasswordHashing(
+                    time_cost=security.argon2_time_cost, memory_kib=security.argon2_memory_kib
+                ),
+                "rate_limiter": RateLimiter(),
+            }
+        ),
+        request_max_body_size=security.max_request_body,
+        response_cache_config=ResponseCacheConfig(),
+        debug=False,
+    )

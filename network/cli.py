@@ -1,0 +1,164 @@
+"""The ``cpanet`` command: database, demo data and the server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from network.settings import Settings, load_settings
+
+DEMO_CREDENTIALS = Path("var/demo-credentials.json")
+
+
+def _settings(database_url: str | None) -> Settings:
+    if database_url:
+        os.environ["CPANET_DATABASE_URL"] = database_url
+    return load_settings()
+
+
+@click.group()
+def main() -> None:
+    """cpanet: an open, self-hosted CPA network."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("migrate")
+@click.option(
+    "--database-url", envvar="CPANET_DATABASE_URL", default=None, help="Overrides CPANET_DATABASE_URL."
+)
+def db_migrate(database_url: str | None) -> None:
+    """Apply every pending migration (SQLite or PostgreSQL)."""
+    _settings(database_url)
+    from network.migrations import migrate
+
+    asyncio.run(migrate())
+    click.echo("migrations applied")
+
+
+@db.command("check")
+def db_check() -> None:
+    """Fail if the tables and the migrations disagree (run in CI)."""
+    from network.migrations import pending_schema_changes
+
+    changes = asyncio.run(pending_schema_changes())
+    if changes:
+        for app, statements in changes.items():
+            click.echo(f"{app}: tables differ from migrations:", err=True)
+            for s in statements:
+                click.echo(f"  {s}", err=True)
+        sys.exit(1)
+    click.echo("tables and migrations agree")
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("seed")
+@click.option("--database-url", envvar="CPANET_DATABASE_URL", default=None)
+def demo_seed(database_url: str | None) -> None:
+    """Create the demo network (staff, 3 advertisers, 20 offers, 10 webmasters, API keys) once."""
+    settings = _settings(database_url)
+    from network.demo import seed
+
+    creds = asyncio.run(seed(settings))
+    if creds is None:
+        click.echo("demo network already present; credentials are in " + str(DEMO_CREDENTIALS))
+        return
+    DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_CREDENTIALS.write_text(json.dumps(creds, indent=2))
+    DEMO_CREDENTIALS.chmod(0o600)
+    click.echo(f"demo network created; credentials written to {DEMO_CREDENTIALS}")
+
+
+@demo.command("credentials")
+def demo_credentials() -> None:
+    """Print the demo logins and API keys."""
+    settings = load_settings()
+    if not DEMO_CREDENTIALS.exists():
+        click.echo("no demo credentials yet: run `cpanet demo seed`", err=True)
+        sys.exit(1)
+    creds = json.loads(DEMO_CREDENTIALS.read_text())
+    base = settings.http.public_base_url
+    click.echo("")
+    click.echo("cpanet is running:")
+    click.echo(f"  API docs (Scalar)  {base}/schema")
+    click.echo(f"  API docs (Swagger) {base}/schema/swagger")
+    click.echo(f"  OpenAPI document   {base}/schema/openapi.json")
+    click.echo(f"  health             {base}/health")
+    click.echo(f"  network            {creds['network']}  (tracking host {creds['tracking_host']})")
+    click.echo("")
+    click.echo(f"  {'role':<14}{'e-mail':<34}{'password':<20}API key")
+    for user in creds["users"]:
+        click.echo(f"  {user['role']:<14}{user['email']:<34}{user['password']:<20}{user['api_key']}")
+    click.echo("")
+    click.echo('  try: curl -H "Authorization: Bearer <API key>" ' + base + "/api/v1/offers")
+
+
+@main.command("serve")
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the API (uvicorn)."""
+    import uvicorn
+
+    from network.app import create_app
+
+    settings = load_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.http.host,
+        port=port or settings.http.port,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@main.command("network-create")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--tracking-host", required=True)
+@click.option("--timezone", default="UTC")
+@click.option("--currency", default="USD")
+@click.option("--admin-email", required=True)
+@click.option("--admin-password", prompt=True, hide_input=True, confirmation_prompt=True)
+def network_create(
+    slug: str,
+    name: str,
+    tracking_host: str,
+    timezone: str,
+    currency: str,
+    admin_email: str,
+    admin_password: str,
+) -> None:
+    """Create a network (tenant) and its first network admin."""
+    settings = load_settings()
+    from network.demo import create_network_with_admin
+
+    network_id = asyncio.run(
+        create_network_with_admin(
+            settings,
+            slug=slug,
+            name=name,
+            tracking_host=tracking_host,
+            timezone=timezone,
+            currency=currency,
+            admin_email=admin_email,
+            admin_password=admin_password,
+        )
+    )
+    click.echo(f"network {slug} created with id {network_id}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+"""The piccolo apps of every bounded context, in dependency order."""
+
+from piccolo.conf.apps import AppConfig
+
+from network.accounts.piccolo_app import APP_CONFIG as ACCOUNTS
+from network.audit.piccolo_app import APP_CONFIG as AUDIT
+from network.offers.piccolo_app import APP_CONFIG as OFFERS
+from network.tenants.piccolo_app import APP_CONFIG as TENANTS
+
+APPS: tuple[AppConfig, ...] = (TENANTS, ACCOUNTS, OFFERS, AUDIT)

@@ -1,0 +1,20 @@
+"""piccolo's configuration module (PICCOLO_CONF=network.piccolo_conf), used by migrations.
+
+The engine comes from the same Settings as the application: CPANET_DATABASE_URL.
+"""
+
+from piccolo.conf.apps import AppRegistry
+
+from network.db import build_engine
+from network.settings import load_settings
+
+DB = build_engine(load_settings().database)
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "network.tenants.piccolo_app",
+        "network.accounts.piccolo_app",
+        "network.offers.piccolo_app",
+        "network.audit.piccolo_app",
+    ]
+)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from network.app import create_app
+from network.settings import DatabaseSettings, HttpSettings, SecuritySettings, Settings
+from tests.support.services import POSTGRES_ADMIN_URL, need, scratch_database_name, with_database
+from tests.support.world import World, build_world
+
+ROOT = Path(__file__).resolve().parent.parent
+# Argon2 at its minimum cost: the suite creates hundreds of users, and the KDF's strength is not under test.
+FAST_SECURITY = SecuritySettings(argon2_time_cost=1, argon2_memory_kib=8, default_api_key_rate_limit=100_000)
+
+
+def migrate(url: str) -> None:
+    env = {**os.environ, "CPANET_DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "-m", "network.cli", "db", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
+async def _pg(sql: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated database per backend; every test builds its own network in it."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cpanet.sqlite3'}"
+        migrate(url)
+        yield url
+        return
+    need("PostgreSQL", POSTGRES_ADMIN_URL, 5432)
+    name = scratch_database_name()
+    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+    try:
+        url = with_database(POSTGRES_ADMIN_URL, name)
+        migrate(url)
+        yield url
+    finally:
+        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database=DatabaseSettings(url=database_url, pool_min=0, pool_max=0),
+        http=HttpSettings(public_base_url="https://track.example"),
+        security=FAST_SECURITY,
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    app = create_app(settings)
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@pytest.fixture
+async def world(client: AsyncTestClient) -> World:  # type: ignore[type-arg]
+    return await build_world(client)
+
+
+@pytest.fixture
+async def other_world(client: AsyncTestClient) -> World:  # type: ignore[type-arg]
+    return await build_world(client)

@@ -1,0 +1,132 @@
+"""Factories: one whole network (tenant) with a user of every role, offers of every visibility, keys."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from network.accounts import authn
+from network.accounts import service as accounts
+from network.accounts.schemas import ApiKeyCreate, GroupCreate, UserCreate
+from network.accounts.security import PasswordHashing
+from network.demo import _first_admin, _principal_for
+from network.offers import access
+from network.offers import service as offers
+from network.offers.schemas import (
+    AccessDecision,
+    AccessRequest,
+    CapIn,
+    GoalIn,
+    Invitation,
+    LandingIn,
+    OfferCreate,
+    PromoIn,
+    Targeting,
+    Transition,
+)
+from network.principal import Principal
+from network.tenants import service as tenants
+
+ROLES = ("network_admin", "staff", "advertiser", "webmaster")
+
+
+@dataclass
+class World:
+    network_id: int
+    slug: str
+    tag: str
+    principals: dict[str, Principal]
+    keys: dict[str, str]
+    key_ids: dict[str, int]
+    advertiser_id: int
+    webmaster_id: int
+    other_webmaster_id: int
+    group_id: int
+    offers: dict[str, int] = field(default_factory=dict)
+    landing_id: int = 0
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+    @property
+    def user_ids(self) -> dict[str, int]:
+        return {role: p.user_id for role, p in self.principals.items()}
+
+
+def offer_payload(tag: str, visibility: str = "public", **overrides: Any) -> OfferCreate:
+    host = f"shop-{tag}.example"
+    values: dict[str, Any] = {
+        "name": f"Offer {tag} {visibility}",
+        "description": f"secret description {tag}",
+        "category": "finance",
+        "visibility": visibility,
+        "targeting": Targeting(countries=["US", "DE"], devices=["mobile"]),
+        "goals": [GoalIn(key="lead", name="Lead", kind="CPL")],
+        "landings": [
+            LandingIn(name="Main", url_template=f"https://{host}/l?cid={{click_id}}&s={{sub1}}",
+                      deep_link_hosts=[host]),
+        ],
+        "promo_materials": [PromoIn(kind="text", name="t", content="hello")],
+        "caps": [CapIn(period="daily", metric="clicks", limit="100"),
+                 CapIn(period="monthly", metric="budget", limit="2500.50")],
+        "trafficback_url": "https://tb.example/x",
+    }
+    values.update(overrides)
+    return OfferCreate(**values)
+
+
+async def build_world(client: AsyncTestClient) -> World:  # type: ignore[type-arg]
+    """Everything made through the services, as the API would; returns ids and plaintext keys."""
+    hasher: PasswordHashing = client.app.state.hasher
+    tag = uuid.uuid4().hex[:10]
+    slug = f"net-{tag}"
+    network_id = await tenants.create_network(slug=slug, name=f"Network {tag}", tracking_host=f"t-{tag}.example")
+    admin = await _first_admin(network_id, f"admin-{tag}@example.com", hasher.hash("admin-password"))
+
+    async def user(role: str, email: str) -> Principal:
+        out = await accounts.create_user(
+            admin, UserCreate(email=email, password="correct-horse-battery", role=role, profile_name=f"{role} {tag}"),  # type: ignore[arg-type]
+            hasher,
+        )
+        return await _principal_for(network_id, out.id)
+
+    staff = await user("staff", f"staff-{tag}@example.com")
+    adv = await user("advertiser", f"adv-{tag}@example.com")
+    wm = await user("webmaster", f"wm-{tag}@example.com")
+    wm2 = await user("webmaster", f"wm2-{tag}@example.com")
+    principals = {"network_admin": admin, "staff": staff, "advertiser": adv, "webmaster": wm}
+    keys, key_ids = {}, {}
+    for role, p in principals.items():
+        created = await authn.create_api_key(p, ApiKeyCreate(name="test"), 100_000)
+        keys[role], key_ids[role] = created.secret, created.key.id
+    group = await accounts.create_group(staff, GroupCreate(key="vip", name=f"VIP {tag}"))
+    assert adv.advertiser_id and wm.webmaster_id and wm2.webmaster_id
+    world = World(
+        network_id=network_id,
+        slug=slug,
+        tag=tag,
+        principals=principals,
+        keys=keys,
+        key_ids=key_ids,
+        advertiser_id=adv.advertiser_id,
+        webmaster_id=wm.webmaster_id,
+        other_webmaster_id=wm2.webmaster_id,
+        group_id=group.id,
+    )
+    for visibility in ("public", "approval_required", "private"):
+        offer = await offers.create_offer(adv, offer_payload(tag, visibility))
+        await offers.transition(adv, offer.id, Transition(to="pending"))
+        await offers.transition(staff, offer.id, Transition(to="active"))
+        world.offers[visibility] = offer.id
+    world.landing_id = (await offers.get_offer(adv, world.offers["public"])).landings[0].id
+    draft = await offers.create_offer(adv, offer_payload(tag, "public", name=f"Draft {tag}"))
+    world.offers["draft"] = draft.id
+    await access.request_access(wm, world.offers["public"], AccessRequest())
+    await access.request_access(wm, world.offers["approval_required"], AccessRequest(message="pls"))
+    await access.decide(adv, world.offers["approval_required"], wm.webmaster_id, AccessDecision(decision="approve"))
+    await access.invite(adv, world.offers["private"], Invitation(webmaster_id=wm.webmaster_id))
+    await access.request_access(wm2, world.offers["approval_required"], AccessRequest(message="me too"))
+    return world
