@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from network.accounts import authn, service
 from network.accounts.schemas import (
@@ -27,6 +27,7 @@ from network.http.auth import SESSION_COOKIE, roles
 from network.http.deps import HasherDep, PrincipalDep, SettingsDep
 from network.pagination import LimitParam, OffsetParam, Page
 from network.principal import Role
+from network.types import IdPath
 
 A, S, ADV, WM = Role.NETWORK_ADMIN, Role.STAFF, Role.ADVERTISER, Role.WEBMASTER
 ProfileStatusFilter = Annotated[str | None, QueryParameter(pattern=r"^(pending|active|banned)$")]
@@ -95,7 +96,7 @@ class ApiKeyController(Controller):
         return await authn.create_api_key(principal, data, settings.security.default_api_key_rate_limit)
 
     @delete("/{key_id:int}", operation_id="api_key_revoke", status_code=200)
-    async def revoke(self, principal: PrincipalDep, key_id: FromPath[int]) -> ApiKeyOut:
+    async def revoke(self, principal: PrincipalDep, key_id: IdPath) -> ApiKeyOut:
         return await authn.revoke_api_key(principal, key_id)
 
 
@@ -121,7 +122,7 @@ class UserController(Controller):
         return await service.create_user(principal, data, hasher)
 
     @get("/{user_id:int}", operation_id="user_get", opt=roles(A, S))
-    async def get_user(self, principal: PrincipalDep, user_id: FromPath[int]) -> UserOut:
+    async def get_user(self, principal: PrincipalDep, user_id: IdPath) -> UserOut:
         return await service.get_user(principal, user_id)
 
 
@@ -140,14 +141,14 @@ class AdvertiserController(Controller):
         return await service.list_advertisers(principal, status, limit, offset)
 
     @get("/{advertiser_id:int}", operation_id="advertiser_get", opt=roles(A, S, ADV))
-    async def get_advertiser(self, principal: PrincipalDep, advertiser_id: FromPath[int]) -> AdvertiserOut:
+    async def get_advertiser(self, principal: PrincipalDep, advertiser_id: IdPath) -> AdvertiserOut:
         return await service.get_advertiser(principal, advertiser_id)
 
     @post(
         "/{advertiser_id:int}/status", operation_id="advertiser_set_status", opt=roles(A, S), status_code=200
     )
     async def set_status(
-        self, principal: PrincipalDep, advertiser_id: FromPath[int], data: JSONBody[StatusChange]
+        self, principal: PrincipalDep, advertiser_id: IdPath, data: JSONBody[StatusChange]
     ) -> AdvertiserOut:
         """Moderate an advertiser: pending, active or banned, with a reason the advertiser sees."""
         return await service.set_advertiser_status(principal, advertiser_id, data)
@@ -168,12 +169,12 @@ class WebmasterController(Controller):
         return await service.list_webmasters(principal, status, limit, offset)
 
     @get("/{webmaster_id:int}", operation_id="webmaster_get", opt=roles(A, S, WM))
-    async def get_webmaster(self, principal: PrincipalDep, webmaster_id: FromPath[int]) -> WebmasterOut:
+    async def get_webmaster(self, principal: PrincipalDep, webmaster_id: IdPath) -> WebmasterOut:
         return await service.get_webmaster(principal, webmaster_id)
 
     @post("/{webmaster_id:int}/status", operation_id="webmaster_set_status", opt=roles(A, S), status_code=200)
     async def set_status(
-        self, principal: PrincipalDep, webmaster_id: FromPath[int], data: JSONBody[StatusChange]
+        self, principal: PrincipalDep, webmaster_id: IdPath, data: JSONBody[StatusChange]
     ) -> WebmasterOut:
         """Moderate a webmaster: approve a sign-up, ban (with a reason) or reinstate."""
         return await service.set_webmaster_status(principal, webmaster_id, data)
@@ -182,7 +183,7 @@ class WebmasterController(Controller):
     async def referrals(
         self,
         principal: PrincipalDep,
-        webmaster_id: FromPath[int],
+        webmaster_id: IdPath,
         limit: LimitParam = 50,
         offset: OffsetParam = 0,
     ) -> Page[WebmasterOut]:
@@ -203,13 +204,11 @@ class GroupController(Controller):
         return await service.create_group(principal, data)
 
     @get("/{group_id:int}", operation_id="group_get", opt=roles(A, S))
-    async def get_group(self, principal: PrincipalDep, group_id: FromPath[int]) -> GroupOut:
+    async def get_group(self, principal: PrincipalDep, group_id: IdPath) -> GroupOut:
         return await service.get_group(principal, group_id)
 
     @put("/{group_id:int}/members/{webmaster_id:int}", operation_id="group_member_add", opt=roles(A, S))
-    async def add_member(
-        self, principal: PrincipalDep, group_id: FromPath[int], webmaster_id: FromPath[int]
-    ) -> GroupOut:
+    async def add_member(self, principal: PrincipalDep, group_id: IdPath, webmaster_id: IdPath) -> GroupOut:
         return await service.set_group_member(principal, group_id, webmaster_id, member=True)
 
     @delete(
@@ -219,6 +218,6 @@ class GroupController(Controller):
         status_code=200,
     )
     async def remove_member(
-        self, principal: PrincipalDep, group_id: FromPath[int], webmaster_id: FromPath[int]
+        self, principal: PrincipalDep, group_id: IdPath, webmaster_id: IdPath
     ) -> GroupOut:
         return await service.set_group_member(principal, group_id, webmaster_id, member=False)

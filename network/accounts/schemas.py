@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from network.types import DbId
+
 Email = Annotated[
     str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,188}\.[A-Za-z]{2,24}$")
 ]
@@ -42,7 +44,7 @@ class SignupIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class SignupOut(msgspec.Struct):
     user_id: int
-    webmaster_id: int
+    webmaster_id: DbId
     status: str
     referred_by: int | None
 
@@ -66,8 +68,8 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
     role: RoleName
     display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    advertiser_id: int | None = None
-    webmaster_id: int | None = None
+    advertiser_id: DbId | None = None
+    webmaster_id: DbId | None = None
     profile_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 

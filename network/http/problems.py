@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from network.errors import PROBLEM_BASE, DomainError, RateLimitedError
@@ -95,6 +95,9 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     slug, title = _TITLES.get(exc.status_code, ("http-error", "HTTP error"))
     detail = str(exc.detail) if exc.detail else title
+    if isinstance(exc.__cause__, SerializationException):
+        slug, title = "malformed-request", "Malformed request"
+        detail = f"the request body is not valid JSON: {detail}"
     return problem(
         request, status=exc.status_code, slug=slug, title=title, detail=detail[:500], headers=exc.headers
     )

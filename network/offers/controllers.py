@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from network.http.auth import roles
 from network.http.deps import PrincipalDep, SettingsDep
@@ -24,6 +24,7 @@ from network.pagination import LimitParam, OffsetParam, Page
 from network.principal import Role
 from network.tracking import service as tracking
 from network.tracking.schemas import LinkRequest, TrackingLinks
+from network.types import IdPath
 
 A, S, ADV, WM = Role.NETWORK_ADMIN, Role.STAFF, Role.ADVERTISER, Role.WEBMASTER
 
@@ -64,12 +65,12 @@ class OfferController(Controller):
         return await service.create_offer(principal, data)
 
     @get("/{offer_id:int}", operation_id="offer_get")
-    async def get_offer(self, principal: PrincipalDep, offer_id: FromPath[int]) -> OfferOut:
+    async def get_offer(self, principal: PrincipalDep, offer_id: IdPath) -> OfferOut:
         return await service.get_offer(principal, offer_id)
 
     @patch("/{offer_id:int}", operation_id="offer_update", opt=roles(A, S, ADV))
     async def update(
-        self, principal: PrincipalDep, offer_id: FromPath[int], data: JSONBody[OfferUpdate]
+        self, principal: PrincipalDep, offer_id: IdPath, data: JSONBody[OfferUpdate]
     ) -> OfferOut:
         """Edit an offer; lists given (goals, landings, promo materials, caps) replace the old ones."""
         return await service.update_offer(principal, offer_id, data)
@@ -78,14 +79,14 @@ class OfferController(Controller):
         "/{offer_id:int}/transitions", operation_id="offer_transition", opt=roles(A, S, ADV), status_code=200
     )
     async def transition(
-        self, principal: PrincipalDep, offer_id: FromPath[int], data: JSONBody[Transition]
+        self, principal: PrincipalDep, offer_id: IdPath, data: JSONBody[Transition]
     ) -> OfferOut:
         """Move an offer through draft -> pending -> active -> paused -> archived (see docs/api.md)."""
         return await service.transition(principal, offer_id, data)
 
     @post("/{offer_id:int}/access", operation_id="offer_access_request", opt=roles(WM), status_code=200)
     async def request_access(
-        self, principal: PrincipalDep, offer_id: FromPath[int], data: JSONBody[AccessRequest]
+        self, principal: PrincipalDep, offer_id: IdPath, data: JSONBody[AccessRequest]
     ) -> AccessOut:
         """Join an offer: public offers (and invitations) are approved at once, others wait for a decision."""
         return await access.request_access(principal, offer_id, data)
@@ -94,7 +95,7 @@ class OfferController(Controller):
     async def list_access(
         self,
         principal: PrincipalDep,
-        offer_id: FromPath[int],
+        offer_id: IdPath,
         limit: LimitParam = 50,
         offset: OffsetParam = 0,
         status: Annotated[
@@ -112,8 +113,8 @@ class OfferController(Controller):
     async def decide(
         self,
         principal: PrincipalDep,
-        offer_id: FromPath[int],
-        webmaster_id: FromPath[int],
+        offer_id: IdPath,
+        webmaster_id: IdPath,
         data: JSONBody[AccessDecision],
     ) -> AccessOut:
         return await access.decide(principal, offer_id, webmaster_id, data)
@@ -127,15 +128,15 @@ class OfferController(Controller):
     async def revoke(
         self,
         principal: PrincipalDep,
-        offer_id: FromPath[int],
-        webmaster_id: FromPath[int],
+        offer_id: IdPath,
+        webmaster_id: IdPath,
         data: JSONBody[AccessRevoke],
     ) -> AccessOut:
         return await access.revoke(principal, offer_id, webmaster_id, data)
 
     @post("/{offer_id:int}/invitations", operation_id="offer_invite", opt=roles(A, S, ADV), status_code=200)
     async def invite(
-        self, principal: PrincipalDep, offer_id: FromPath[int], data: JSONBody[Invitation]
+        self, principal: PrincipalDep, offer_id: IdPath, data: JSONBody[Invitation]
     ) -> AccessOut:
         """Invite a webmaster (the way into a private offer)."""
         return await access.invite(principal, offer_id, data)
@@ -144,7 +145,7 @@ class OfferController(Controller):
     async def links(
         self,
         principal: PrincipalDep,
-        offer_id: FromPath[int],
+        offer_id: IdPath,
         data: JSONBody[LinkRequest],
         settings: SettingsDep,
     ) -> TrackingLinks:

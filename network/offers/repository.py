@@ -82,7 +82,13 @@ async def offers_page(
     if category:
         where &= Offer.category == category
     if search:
-        where &= Offer.name.ilike(f"%{search}%")
+        # User wildcards become single-character matches: a search can never widen into "match all".
+        pattern = "%" + search.replace("\\", "_").replace("%", "_") + "%"
+        # SQLite's LIKE is already case-insensitive for ASCII; piccolo warns on ilike there.
+        if Offer._meta.db.engine_type == "sqlite":
+            where &= Offer.name.like(pattern)
+        else:
+            where &= Offer.name.ilike(pattern)
     if only_ids is not None:
         where &= Offer.id.is_in(only_ids or [-1])
     if exclude_private_except is not None:

@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from network.types import DbId
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 UrlText = Annotated[str, msgspec.Meta(max_length=2048)]
 Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
@@ -85,7 +87,7 @@ class OfferCreate(msgspec.Struct, forbid_unknown_fields=True):
     promo_materials: Annotated[list[PromoIn], msgspec.Meta(max_length=200)] = []
     caps: Annotated[list[CapIn], msgspec.Meta(max_length=20)] = []
     # Staff create offers on an advertiser's behalf; an advertiser's own offers ignore nothing: it must be unset.
-    advertiser_id: int | None = None
+    advertiser_id: DbId | None = None
 
 
 class OfferUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -193,13 +195,13 @@ class AccessRevoke(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Invitation(msgspec.Struct, forbid_unknown_fields=True):
-    webmaster_id: int
+    webmaster_id: DbId
     message: Reason = ""
 
 
 class AccessOut(msgspec.Struct):
     offer_id: int
-    webmaster_id: int
+    webmaster_id: DbId
     status: str
     reason: str
     message: str

@@ -4,11 +4,13 @@ from typing import Annotated
 
 import msgspec
 
+from network.types import DbId
+
 Sub = Annotated[str, msgspec.Meta(max_length=255)]
 
 
 class LinkRequest(msgspec.Struct, forbid_unknown_fields=True):
-    landing_id: int | None = None
+    landing_id: DbId | None = None
     sub1: Sub | None = None
     sub2: Sub | None = None
     sub3: Sub | None = None
@@ -33,7 +35,7 @@ class LinkForm(msgspec.Struct):
 
 class TrackingLinks(msgspec.Struct):
     offer_id: int
-    webmaster_id: int
+    webmaster_id: DbId
     landing_id: int
     cpanet: LinkForm
     tune: LinkForm

@@ -45,6 +45,7 @@ class World:
     webmaster_id: int
     other_webmaster_id: int
     group_id: int
+    spare_key_ids: dict[str, int] = field(default_factory=dict)
     offers: dict[str, int] = field(default_factory=dict)
     landing_id: int = 0
 
@@ -102,6 +103,9 @@ async def build_world(client: AsyncTestClient) -> World:  # type: ignore[type-ar
     for role, p in principals.items():
         created = await authn.create_api_key(p, ApiKeyCreate(name="test"), 100_000)
         keys[role], key_ids[role] = created.secret, created.key.id
+    spare = {}
+    for role, p in principals.items():
+        spare[role] = (await authn.create_api_key(p, ApiKeyCreate(name="spare"), 100_000)).key.id
     group = await accounts.create_group(staff, GroupCreate(key="vip", name=f"VIP {tag}"))
     assert adv.advertiser_id and wm.webmaster_id and wm2.webmaster_id
     world = World(
@@ -115,6 +119,7 @@ async def build_world(client: AsyncTestClient) -> World:  # type: ignore[type-ar
         webmaster_id=wm.webmaster_id,
         other_webmaster_id=wm2.webmaster_id,
         group_id=group.id,
+        spare_key_ids=spare,
     )
     for visibility in ("public", "approval_required", "private"):
         offer = await offers.create_offer(adv, offer_payload(tag, visibility))
@@ -130,3 +135,16 @@ async def build_world(client: AsyncTestClient) -> World:  # type: ignore[type-ar
     await access.invite(adv, world.offers["private"], Invitation(webmaster_id=wm.webmaster_id))
     await access.request_access(wm2, world.offers["approval_required"], AccessRequest(message="me too"))
     return world
+
+
+async def login_session(client: AsyncTestClient, network: str, email: str, password: str) -> dict[str, str]:  # type: ignore[type-arg]
+    """Log in and return headers carrying the session cookie and CSRF token.
+
+    The cookie is Secure (the test settings use an https base URL), so it is sent by hand over the test client.
+    """
+    response = await client.post("/api/v1/auth/login", json={"network": network, "email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {
+        "Cookie": f"cpanet_session={response.cookies['cpanet_session']}",
+        "X-CSRF-Token": response.json()["csrf_token"],
+    }
