@@ -42,7 +42,7 @@ lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP) ## mypy --strict
-	$(BIN)/mypy network rules fastpath admin_ui
+	$(BIN)/mypy network rules fastpath admin_ui tests benchmarks
 
 dbcheck: build ## Fail if tables and migrations disagree
 	rm -f var/dbcheck.sqlite3*

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from piccolo.engine.base import Engine
@@ -17,7 +18,7 @@ from piccolo.table import Table
 from network.settings import DatabaseSettings
 
 
-def build_engine(db: DatabaseSettings) -> Engine:
+def build_engine(db: DatabaseSettings) -> Engine[Any]:
     if db.is_sqlite:
         path = db.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,19 +45,19 @@ def all_tables() -> Iterator[type[Table]]:
         yield from app.table_classes
 
 
-def bind_tables(engine: Engine) -> None:
+def bind_tables(engine: Engine[Any]) -> None:
     """Point every table at ``engine`` so that no query depends on a global piccolo_conf."""
     for table in all_tables():
         table._meta.db = engine
 
 
-async def start(engine: Engine, db: DatabaseSettings) -> None:
+async def start(engine: Engine[Any], db: DatabaseSettings) -> None:
     # pool_max == 0 means a connection per query: for callers whose event loop differs from the one that
     # starts the app (litestar's test client runs the lifespan in a portal thread).
     if isinstance(engine, PostgresEngine) and db.pool_max > 0:
         await engine.start_connection_pool(min_size=db.pool_min, max_size=db.pool_max)
 
 
-async def stop(engine: Engine) -> None:
+async def stop(engine: Engine[Any]) -> None:
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()

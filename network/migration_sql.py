@@ -13,7 +13,7 @@ async def run(statements: list[str]) -> None:
     engine = engine_finder()
     assert engine is not None
     for sql in statements:
-        await engine._run_in_new_connection(sql)
+        await engine.run_ddl(sql, in_pool=False)
 
 
 def unique_index(table: str, columns: list[str]) -> str:
@@ -35,7 +35,8 @@ def append_only(table: str) -> list[str]:
         ]
     return [
         "CREATE OR REPLACE FUNCTION cpanet_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation'; END $$",
+        "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME "
+        "USING ERRCODE = 'restrict_violation'; END $$",
         f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
         f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
         "FOR EACH STATEMENT EXECUTE FUNCTION cpanet_append_only()",

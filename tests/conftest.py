@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from network.app import create_app
 from network.settings import DatabaseSettings, HttpSettings, SecuritySettings, Settings
+from tests.support.client import Client
 from tests.support.services import POSTGRES_ADMIN_URL, need, scratch_database_name, with_database
 from tests.support.world import World, build_world
 
@@ -24,7 +25,11 @@ FAST_SECURITY = SecuritySettings(argon2_time_cost=1, argon2_memory_kib=8, defaul
 def migrate(url: str) -> None:
     env = {**os.environ, "CPANET_DATABASE_URL": url}
     subprocess.run(
-        [sys.executable, "-m", "network.cli", "db", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True
+        [sys.executable, "-m", "network.cli", "db", "migrate"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -65,17 +70,17 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def client(settings: Settings) -> AsyncIterator[Client]:
     app = create_app(settings)
     async with AsyncTestClient(app=app) as c:
         yield c
 
 
 @pytest.fixture
-async def world(client: AsyncTestClient) -> World:  # type: ignore[type-arg]
+async def world(client: Client) -> World:
     return await build_world(client)
 
 
 @pytest.fixture
-async def other_world(client: AsyncTestClient) -> World:  # type: ignore[type-arg]
+async def other_world(client: Client) -> World:
     return await build_world(client)

@@ -61,7 +61,7 @@ async def _principal(user: dict[str, Any], **extra: int) -> Principal:
         role=Role(user["role"]),
         advertiser_id=user["advertiser"],
         webmaster_id=user["webmaster"],
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
@@ -173,7 +173,7 @@ async def list_api_keys(principal: Principal, *, everyone: bool) -> list[ApiKeyO
 async def revoke_api_key(principal: Principal, key_id: int) -> ApiKeyOut:
     async with atomic():
         row = await repo.api_key(tenant_id=principal.network_id, key_id=key_id)
-        # Someone else's key is "not found" rather than "forbidden": its existence is not the caller's business.
+        # Someone else's key is "not found", not "forbidden": its existence is not the caller's business.
         if row is None or (row["user"] != principal.user_id and principal.role != Role.NETWORK_ADMIN):
             raise NotFoundError("API key not found")
         if row["revoked_at"] is None:

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from piccolo.columns import JSON, BigSerial, Boolean, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
@@ -27,7 +29,7 @@ class Webmaster(Table):
     status = Varchar(length=16, default="pending")
     status_reason = Varchar(length=1000, default="")
     referral_code = Varchar(length=32, unique=True)
-    referred_by = ForeignKey(references="self", on_delete=OnDelete.restrict, null=True)
+    referred_by: ForeignKey[Webmaster] = ForeignKey(references="self", on_delete=OnDelete.restrict, null=True)
     traffic_sources = JSON(default="[]")
     created_at = Timestamptz(default=TimestamptzNow())
 

@@ -46,7 +46,7 @@ async def page(
     limit: int,
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    where = AuditEntry.network == tenant_id
+    where: Any = AuditEntry.network == tenant_id
     if entity:
         where &= AuditEntry.entity == entity
     if entity_id:

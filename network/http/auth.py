@@ -86,7 +86,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         token = connection.cookies.get(SESSION_COOKIE)
         if token:
             principal, csrf = await authn.authenticate_session(token)
-            if connection.scope["method"] not in SAFE_METHODS:
+            if connection.scope.get("method", "GET") not in SAFE_METHODS:
                 sent = connection.headers.get(CSRF_HEADER, "")
                 if not sent or not constant_time_equal(sent, csrf):
                     raise PermissionDeniedError("missing or wrong CSRF token (send the X-CSRF-Token header)")

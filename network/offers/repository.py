@@ -8,7 +8,8 @@ from typing import Any
 from network.offers.tables import Goal, Landing, Offer, OfferAccess, OfferCap, PromoMaterial
 
 Row = dict[str, Any]
-CHILDREN: tuple[type[Goal] | type[Landing] | type[PromoMaterial] | type[OfferCap], ...] = (
+ChildTable = type[Goal] | type[Landing] | type[PromoMaterial] | type[OfferCap]
+CHILDREN: tuple[ChildTable, ...] = (
     Goal,
     Landing,
     PromoMaterial,
@@ -53,10 +54,11 @@ async def replace_children(
     table: type[Goal] | type[Landing] | type[PromoMaterial] | type[OfferCap],
     rows: list[dict[str, Any]],
 ) -> None:
-    # Children are configuration, not money or click data, so replacing them is safe; the audit row keeps the old.
+    # Children are configuration, not money or clicks: replacing is safe; the audit row keeps the old ones.
     await table.delete().where((table.network == tenant_id) & (table.offer == offer_id))
     if rows:
-        await table.insert(*[table(network=tenant_id, offer=offer_id, **r) for r in rows])
+        new_rows: list[Any] = [table(network=tenant_id, offer=offer_id, **r) for r in rows]
+        await table.insert(*new_rows)
 
 
 async def offers_page(

@@ -86,7 +86,7 @@ class OfferCreate(msgspec.Struct, forbid_unknown_fields=True):
     targeting: Targeting = msgspec.field(default_factory=Targeting)
     promo_materials: Annotated[list[PromoIn], msgspec.Meta(max_length=200)] = []
     caps: Annotated[list[CapIn], msgspec.Meta(max_length=20)] = []
-    # Staff create offers on an advertiser's behalf; an advertiser's own offers ignore nothing: it must be unset.
+    # Staff name the advertiser they act for; an advertiser may only leave it unset or name itself.
     advertiser_id: DbId | None = None
 
 

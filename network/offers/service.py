@@ -19,6 +19,7 @@ from network.errors import (
 )
 from network.money import from_minor, to_minor
 from network.offers import repository as repo
+from network.offers.repository import ChildTable
 from network.offers.schemas import (
     CapIn,
     CapOut,
@@ -310,7 +311,7 @@ async def create_offer(principal: Principal, data: OfferCreate) -> OfferOut:
         "trafficback_url": data.trafficback_url,
         "targeting": _check_targeting(data.targeting),
     }
-    kids = {
+    kids: dict[ChildTable, list[dict[str, Any]]] = {
         Goal: _goal_rows(data.goals),
         Landing: _landing_rows(data.landings),
         PromoMaterial: _promo_rows(data.promo_materials),
@@ -366,7 +367,7 @@ async def update_offer(principal: Principal, offer_id: int, data: OfferUpdate) -
             values["trafficback_url"] = data.trafficback_url
         if data.targeting is not None:
             values["targeting"] = _check_targeting(data.targeting)
-        kids: dict[Any, list[dict[str, Any]]] = {}
+        kids: dict[ChildTable, list[dict[str, Any]]] = {}
         if data.goals is not None:
             kids[Goal] = _goal_rows(data.goals)
         if data.landings is not None:

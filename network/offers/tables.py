@@ -23,7 +23,7 @@ class Offer(Table):
     attribution_window_days = Integer(default=30)
     allowed_sources = JSON(default="[]")
     trafficback_url = Varchar(length=2048, default="")
-    # {"countries": [...], "devices": [...], "os": [...], "schedule": {"timezone": ..., "hours": {"mon": [..]}}}
+    # {"countries": [..], "devices": [..], "os": [..], "schedule": {"timezone": .., "hours": {"mon": [..]}}}
     targeting = JSON(default="{}")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from litestar.testing import AsyncTestClient
-
 from network.accounts.tables import ApiKey
 from network.audit.tables import AuditEntry
+from tests.support.client import Client
 from tests.support.world import World
 
 
-async def test_database_holds_no_plaintext_key(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
+async def test_database_holds_no_plaintext_key(client: Client, world: World) -> None:
     created = await client.post("/api/v1/api-keys", json={"name": "ci"}, headers=world.auth("webmaster"))
     assert created.status_code == 201
     secret = created.json()["secret"]
@@ -28,8 +27,10 @@ async def test_database_holds_no_plaintext_key(client: AsyncTestClient, world: W
     assert me.status_code == 200 and me.json()["role"] == "webmaster"
 
 
-async def test_revoked_key_gets_401_and_both_events_are_audited(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
-    created = (await client.post("/api/v1/api-keys", json={"name": "tmp"}, headers=world.auth("advertiser"))).json()
+async def test_revoked_key_gets_401_and_both_events_are_audited(client: Client, world: World) -> None:
+    created = (
+        await client.post("/api/v1/api-keys", json={"name": "tmp"}, headers=world.auth("advertiser"))
+    ).json()
     key_id, secret = created["key"]["id"], created["secret"]
     headers = {"Authorization": f"Bearer {secret}"}
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
@@ -40,13 +41,14 @@ async def test_revoked_key_gets_401_and_both_events_are_audited(client: AsyncTes
     assert denied.headers["content-type"].startswith("application/problem+json")
     assert "revoked" in denied.json()["detail"]
     actions = await AuditEntry.select(AuditEntry.action).where(
-        (AuditEntry.network == world.network_id) & (AuditEntry.entity == "api_key")
+        (AuditEntry.network == world.network_id)
+        & (AuditEntry.entity == "api_key")
         & (AuditEntry.entity_id == str(key_id))
     )
     assert {a["action"] for a in actions} == {"api_key.created", "api_key.revoked"}
 
 
-async def test_x_api_key_header_and_bad_keys(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
+async def test_x_api_key_header_and_bad_keys(client: Client, world: World) -> None:
     ok = await client.get("/api/v1/me", headers={"X-API-Key": world.keys["staff"]})
     assert ok.status_code == 200
     tampered = world.keys["staff"][:-2] + ("AA" if not world.keys["staff"].endswith("AA") else "BB")
@@ -55,13 +57,15 @@ async def test_x_api_key_header_and_bad_keys(client: AsyncTestClient, world: Wor
         assert response.status_code == 401, bad
 
 
-async def test_webmaster_cannot_revoke_someone_elses_key(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
-    response = await client.delete(f"/api/v1/api-keys/{world.key_ids['staff']}", headers=world.auth("webmaster"))
+async def test_webmaster_cannot_revoke_someone_elses_key(client: Client, world: World) -> None:
+    response = await client.delete(
+        f"/api/v1/api-keys/{world.key_ids['staff']}", headers=world.auth("webmaster")
+    )
     assert response.status_code == 404
     assert (await client.get("/api/v1/me", headers=world.auth("staff"))).status_code == 200
 
 
-async def test_per_key_rate_limit(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
+async def test_per_key_rate_limit(client: Client, world: World) -> None:
     created = await client.post(
         "/api/v1/api-keys", json={"name": "slow", "rate_limit_per_minute": 3}, headers=world.auth("webmaster")
     )
@@ -76,8 +80,10 @@ async def test_per_key_rate_limit(client: AsyncTestClient, world: World) -> None
     assert (await client.get("/api/v1/me", headers=world.auth("webmaster"))).status_code == 200
 
 
-async def test_admin_lists_every_key_and_others_cannot(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
-    everyone = await client.get("/api/v1/api-keys", params={"everyone": "true"}, headers=world.auth("network_admin"))
+async def test_admin_lists_every_key_and_others_cannot(client: Client, world: World) -> None:
+    everyone = await client.get(
+        "/api/v1/api-keys", params={"everyone": "true"}, headers=world.auth("network_admin")
+    )
     assert len(everyone.json()) >= 8
     denied = await client.get("/api/v1/api-keys", params={"everyone": "true"}, headers=world.auth("staff"))
     assert denied.status_code == 403

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
+from tests.support.client import Client
 from tests.support.world import World
 
 
@@ -21,9 +21,11 @@ def _problem(response: Any, status: int, *needles: str) -> dict[str, Any]:
     return body
 
 
-async def test_malformed_json(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
+async def test_malformed_json(client: Client, world: World) -> None:
     response = await client.post(
-        "/api/v1/groups", content=b'{"key": "a", ', headers={**world.auth("staff"), "content-type": "application/json"}
+        "/api/v1/groups",
+        content=b'{"key": "a", ',
+        headers={**world.auth("staff"), "content-type": "application/json"},
     )
     _problem(response, 400, "JSON")
 
@@ -40,7 +42,10 @@ async def test_malformed_json(client: AsyncTestClient, world: World) -> None:  #
     ],
 )
 async def test_wrong_types_unknown_fields_huge_strings(
-    client: AsyncTestClient, world: World, body: Any, needle: str  # type: ignore[type-arg]
+    client: Client,
+    world: World,
+    body: Any,
+    needle: str,
 ) -> None:
     _problem(await client.post("/api/v1/groups", json=body, headers=world.auth("staff")), 400, needle)
 
@@ -57,18 +62,28 @@ async def test_wrong_types_unknown_fields_huge_strings(
         ("https://shop.example/\r\nSet-Cookie: a=1", "control"),
     ],
 )
-async def test_invalid_urls(client: AsyncTestClient, world: World, url: str, needle: str) -> None:  # type: ignore[type-arg]
-    body = {"name": "x", "goals": [{"key": "a", "name": "a"}], "landings": [{"name": "l", "url_template": url}]}
+async def test_invalid_urls(client: Client, world: World, url: str, needle: str) -> None:
+    body = {
+        "name": "x",
+        "goals": [{"key": "a", "name": "a"}],
+        "landings": [{"name": "l", "url_template": url}],
+    }
     response = await client.post("/api/v1/offers", json=body, headers=world.auth("advertiser"))
     _problem(response, 422, needle)
 
 
-async def test_invalid_deep_link_host_and_trafficback(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
+async def test_invalid_deep_link_host_and_trafficback(client: Client, world: World) -> None:
     offer = f"/api/v1/offers/{world.offers['draft']}"
     headers = world.auth("advertiser")
-    bad_host = {"landings": [{"name": "l", "url_template": "https://a.example/", "deep_link_hosts": ["-bad-.example"]}]}
+    bad_host = {
+        "landings": [
+            {"name": "l", "url_template": "https://a.example/", "deep_link_hosts": ["-bad-.example"]}
+        ]
+    }
     _problem(await client.patch(offer, json=bad_host, headers=headers), 422, "host")
-    _problem(await client.patch(offer, json={"trafficback_url": "data:text/html,hi"}, headers=headers), 422, "http")
+    _problem(
+        await client.patch(offer, json={"trafficback_url": "data:text/html,hi"}, headers=headers), 422, "http"
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,17 +96,17 @@ async def test_invalid_deep_link_host_and_trafficback(client: AsyncTestClient, w
         "/api/v1/groups/999999999",
     ],
 )
-async def test_unknown_ids(client: AsyncTestClient, world: World, path: str) -> None:  # type: ignore[type-arg]
+async def test_unknown_ids(client: Client, world: World, path: str) -> None:
     _problem(await client.get(path, headers=world.auth("network_admin")), 404, "not found")
 
 
-async def test_unknown_route_and_method(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
+async def test_unknown_route_and_method(client: Client, world: World) -> None:
     _problem(await client.get("/api/v1/nothing-here", headers=world.auth("staff")), 404)
     _problem(await client.put("/api/v1/offers", headers=world.auth("staff")), 405)
     _problem(await client.get("/api/v1/offers/abc", headers=world.auth("staff")), 404)
 
 
-async def test_body_too_large(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
+async def test_body_too_large(client: Client, world: World) -> None:
     huge = b'{"key": "a", "name": "' + b"x" * 2_000_000 + b'"}'
     response = await client.post(
         "/api/v1/groups", content=huge, headers={**world.auth("staff"), "content-type": "application/json"}
@@ -99,7 +114,7 @@ async def test_body_too_large(client: AsyncTestClient, world: World) -> None:  #
     _problem(response, 413)
 
 
-async def test_bad_query_parameters(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
+async def test_bad_query_parameters(client: Client, world: World) -> None:
     headers = world.auth("staff")
     _problem(await client.get("/api/v1/offers", params={"limit": "0"}, headers=headers), 400, "limit")
     _problem(await client.get("/api/v1/offers", params={"limit": "abc"}, headers=headers), 400, "limit")
@@ -107,16 +122,23 @@ async def test_bad_query_parameters(client: AsyncTestClient, world: World) -> No
     _problem(await client.get("/api/v1/audit", params={"since": "yesterday"}, headers=headers), 400, "since")
 
 
-async def test_domain_rules_explain_themselves(client: AsyncTestClient, world: World) -> None:  # type: ignore[type-arg]
+async def test_domain_rules_explain_themselves(client: Client, world: World) -> None:
     staff = world.auth("staff")
-    ban = await client.post(f"/api/v1/webmasters/{world.webmaster_id}/status", json={"status": "banned"},
-                            headers=staff)
+    ban = await client.post(
+        f"/api/v1/webmasters/{world.webmaster_id}/status", json={"status": "banned"}, headers=staff
+    )
     _problem(ban, 422, "reason")
-    transition = await client.post(f"/api/v1/offers/{world.offers['draft']}/transitions", json={"to": "active"},
-                                   headers=staff)
+    transition = await client.post(
+        f"/api/v1/offers/{world.offers['draft']}/transitions", json={"to": "active"}, headers=staff
+    )
     _problem(transition, 409, "draft", "active")
-    caps = await client.patch(f"/api/v1/offers/{world.offers['draft']}", headers=staff,
-                              json={"caps": [{"period": "daily", "metric": "clicks", "limit": "1.5"}]})
+    caps = await client.patch(
+        f"/api/v1/offers/{world.offers['draft']}",
+        headers=staff,
+        json={"caps": [{"period": "daily", "metric": "clicks", "limit": "1.5"}]},
+    )
     _problem(caps, 422, "whole")
-    tz = await client.patch("/api/v1/network", json={"timezone": "Mars/Olympus"}, headers=world.auth("network_admin"))
+    tz = await client.patch(
+        "/api/v1/network", json={"timezone": "Mars/Olympus"}, headers=world.auth("network_admin")
+    )
     _problem(tz, 422, "time zone")

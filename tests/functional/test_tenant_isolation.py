@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
+from tests.support.client import Client
 from tests.support.routes import OPS, PUBLIC, path_for
 from tests.support.world import World
 
 ROLES = ("webmaster", "advertiser", "staff", "network_admin")
 WITH_IDS = sorted(op_id for op_id, op in OPS.items() if "{" in op.path)
-LISTS = sorted(op_id for op_id, op in OPS.items() if "{" not in op.path and op.method == "GET" and op.roles != PUBLIC)
+LISTS = sorted(
+    op_id for op_id, op in OPS.items() if "{" not in op.path and op.method == "GET" and op.roles != PUBLIC
+)
 
 
 def _reveals_nothing(response: Any, other: World) -> None:
@@ -21,7 +23,10 @@ def _reveals_nothing(response: Any, other: World) -> None:
 
 @pytest.mark.parametrize("op_id", WITH_IDS)
 async def test_foreign_ids_are_not_found(
-    client: AsyncTestClient, world: World, other_world: World, op_id: str  # type: ignore[type-arg]
+    client: Client,
+    world: World,
+    other_world: World,
+    op_id: str,
 ) -> None:
     op = OPS[op_id]
     for role in ROLES:
@@ -37,7 +42,10 @@ async def test_foreign_ids_are_not_found(
 
 @pytest.mark.parametrize("op_id", LISTS)
 async def test_lists_show_only_own_network(
-    client: AsyncTestClient, world: World, other_world: World, op_id: str  # type: ignore[type-arg]
+    client: Client,
+    world: World,
+    other_world: World,
+    op_id: str,
 ) -> None:
     op = OPS[op_id]
     for role in op.roles:
@@ -49,7 +57,9 @@ async def test_lists_show_only_own_network(
 
 
 async def test_foreign_ids_in_bodies_are_not_found(
-    client: AsyncTestClient, world: World, other_world: World  # type: ignore[type-arg]
+    client: Client,
+    world: World,
+    other_world: World,
 ) -> None:
     staff = world.auth("staff")
     invite = await client.post(
@@ -72,26 +82,38 @@ async def test_foreign_ids_in_bodies_are_not_found(
     user = await client.post(
         "/api/v1/users",
         headers=staff,
-        json={"email": f"x-{world.tag}@example.com", "password": "a-long-password", "role": "advertiser",
-              "advertiser_id": other_world.advertiser_id},
+        json={
+            "email": f"x-{world.tag}@example.com",
+            "password": "a-long-password",
+            "role": "advertiser",
+            "advertiser_id": other_world.advertiser_id,
+        },
     )
     assert user.status_code == 404
-    member = await client.put(f"/api/v1/groups/{world.group_id}/members/{other_world.webmaster_id}", headers=staff)
+    member = await client.put(
+        f"/api/v1/groups/{world.group_id}/members/{other_world.webmaster_id}", headers=staff
+    )
     assert member.status_code == 404
     for response in (invite, offer, user, member):
         _reveals_nothing(response, other_world)
 
 
-async def test_login_is_scoped_to_the_network(client: AsyncTestClient, world: World, other_world: World) -> None:  # type: ignore[type-arg]
+async def test_login_is_scoped_to_the_network(client: Client, world: World, other_world: World) -> None:
     wrong = await client.post(
         "/api/v1/auth/login",
-        json={"network": world.slug, "email": f"wm-{other_world.tag}@example.com",
-              "password": "correct-horse-battery"},
+        json={
+            "network": world.slug,
+            "email": f"wm-{other_world.tag}@example.com",
+            "password": "correct-horse-battery",
+        },
     )
     assert wrong.status_code == 401
     right = await client.post(
         "/api/v1/auth/login",
-        json={"network": other_world.slug, "email": f"wm-{other_world.tag}@example.com",
-              "password": "correct-horse-battery"},
+        json={
+            "network": other_world.slug,
+            "email": f"wm-{other_world.tag}@example.com",
+            "password": "correct-horse-battery",
+        },
     )
     assert right.status_code == 200

@@ -13,21 +13,30 @@ from network.db import all_tables, bind_tables, build_engine
 from network.settings import Settings
 from tests.conftest import ROOT
 
+
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CPANET_DATABASE_URL": url}
     return subprocess.run(
-        [sys.executable, "-m", "network.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "network.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+
 
 def test_tables_and_migrations_agree(database_url: str) -> None:
     result = _cli(database_url, "db", "check")
     assert result.returncode == 0, result.stderr
     assert "agree" in result.stdout
 
+
 def test_migrating_again_is_a_no_op(database_url: str) -> None:
     result = _cli(database_url, "db", "migrate")
     assert result.returncode == 0, result.stderr
     assert "No migrations" in result.stdout or "migrations applied" in result.stdout
+
 
 async def test_every_table_exists(settings: Settings) -> None:
     engine = build_engine(settings.database)
@@ -35,14 +44,16 @@ async def test_every_table_exists(settings: Settings) -> None:
     for table in all_tables():
         assert await table.table_exists(), table._meta.tablename
 
+
 async def test_audit_entries_are_append_only_in_the_database(settings: Settings) -> None:
 
     engine = build_engine(settings.database)
     bind_tables(engine)
     from network.tenants import service
 
-    network_id = await service.create_network(slug=f"ao-{os.getpid()}-{id(engine)}", name="x",
-                                              tracking_host=f"ao-{id(engine)}.example")
+    network_id = await service.create_network(
+        slug=f"ao-{os.getpid()}-{id(engine)}", name="x", tracking_host=f"ao-{id(engine)}.example"
+    )
     rows = await AuditEntry.select().where(AuditEntry.network == network_id)
     assert rows
     with pytest.raises(Exception, match="append-only"):

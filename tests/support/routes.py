@@ -68,7 +68,11 @@ OPS: dict[str, Op] = {
         "POST",
         "/api/v1/auth/login",
         PUBLIC,
-        lambda w, r: {"network": w.slug, "email": f"wm-{w.tag}@example.com", "password": "correct-horse-battery"},
+        lambda w, r: {
+            "network": w.slug,
+            "email": f"wm-{w.tag}@example.com",
+            "password": "correct-horse-battery",
+        },
     ),
     "webmaster_signup": Op(
         "POST",
@@ -110,14 +114,18 @@ OPS: dict[str, Op] = {
     ),
     "webmaster_referrals": Op("GET", "/api/v1/webmasters/{webmaster_id}/referrals", frozenset({A, S, WM})),
     "groups_list": Op("GET", "/api/v1/groups", STAFF),
-    "group_create": Op("POST", "/api/v1/groups", STAFF, lambda w, r: {"key": f"g{uuid.uuid4().hex[:8]}", "name": "G"}),
+    "group_create": Op(
+        "POST", "/api/v1/groups", STAFF, lambda w, r: {"key": f"g{uuid.uuid4().hex[:8]}", "name": "G"}
+    ),
     "group_get": Op("GET", "/api/v1/groups/{group_id}", STAFF),
     "group_member_add": Op("PUT", "/api/v1/groups/{group_id}/members/{webmaster_id}", STAFF),
     "group_member_remove": Op("DELETE", "/api/v1/groups/{group_id}/members/{webmaster_id}", STAFF),
     "offers_list": Op("GET", "/api/v1/offers", ALL),
     "offer_create": Op("POST", "/api/v1/offers", frozenset({A, S, ADV}), _offer_body),
     "offer_get": Op("GET", "/api/v1/offers/{offer_id}", ALL),
-    "offer_update": Op("PATCH", "/api/v1/offers/{offer_id}", frozenset({A, S, ADV}), lambda w, r: {"category": "x"}),
+    "offer_update": Op(
+        "PATCH", "/api/v1/offers/{offer_id}", frozenset({A, S, ADV}), lambda w, r: {"category": "x"}
+    ),
     "offer_transition": Op(
         "POST",
         "/api/v1/offers/{offer_id}/transitions",
@@ -137,14 +145,20 @@ OPS: dict[str, Op] = {
         "/api/v1/offers/{offer_id}/access/{webmaster_id}/decision",
         frozenset({A, S, ADV}),
         lambda w, r: {"decision": "approve"},
-        {"offer_id": lambda w, r: w.offers["approval_required"], "webmaster_id": lambda w, r: w.other_webmaster_id},
+        {
+            "offer_id": lambda w, r: w.offers["approval_required"],
+            "webmaster_id": lambda w, r: w.other_webmaster_id,
+        },
     ),
     "offer_access_revoke": Op(
         "POST",
         "/api/v1/offers/{offer_id}/access/{webmaster_id}/revoke",
         frozenset({A, S, ADV}),
         lambda w, r: {"reason": "matrix"},
-        {"offer_id": lambda w, r: w.offers["approval_required"], "webmaster_id": lambda w, r: w.other_webmaster_id},
+        {
+            "offer_id": lambda w, r: w.offers["approval_required"],
+            "webmaster_id": lambda w, r: w.other_webmaster_id,
+        },
     ),
     "offer_invite": Op(
         "POST",
@@ -153,7 +167,9 @@ OPS: dict[str, Op] = {
         lambda w, r: {"webmaster_id": w.other_webmaster_id},
         {"offer_id": lambda w, r: w.offers["private"]},
     ),
-    "tracking_link_create": Op("POST", "/api/v1/offers/{offer_id}/links", frozenset({WM}), lambda w, r: {"sub1": "a"}),
+    "tracking_link_create": Op(
+        "POST", "/api/v1/offers/{offer_id}/links", frozenset({WM}), lambda w, r: {"sub1": "a"}
+    ),
     "my_offer_access": Op("GET", "/api/v1/my/offer-access", frozenset({WM})),
     "audit_list": Op("GET", "/api/v1/audit", STAFF),
 }

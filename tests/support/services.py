@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("CPANET_REQUIRE_SERVICES") == "1"
-POSTGRES_ADMIN_URL = os.environ.get("CPANET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CPANET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 AMQP_URL = os.environ.get("CPANET_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 

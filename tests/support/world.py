@@ -6,11 +6,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from network.accounts import authn
 from network.accounts import service as accounts
-from network.accounts.schemas import ApiKeyCreate, GroupCreate, UserCreate
+from network.accounts.schemas import ApiKeyCreate, GroupCreate, RoleName, UserCreate
 from network.accounts.security import PasswordHashing
 from network.demo import _first_admin, _principal_for
 from network.offers import access
@@ -29,6 +27,7 @@ from network.offers.schemas import (
 )
 from network.principal import Principal
 from network.tenants import service as tenants
+from tests.support.client import Client
 
 ROLES = ("network_admin", "staff", "advertiser", "webmaster")
 
@@ -67,31 +66,38 @@ def offer_payload(tag: str, visibility: str = "public", **overrides: Any) -> Off
         "targeting": Targeting(countries=["US", "DE"], devices=["mobile"]),
         "goals": [GoalIn(key="lead", name="Lead", kind="CPL")],
         "landings": [
-            LandingIn(name="Main", url_template=f"https://{host}/l?cid={{click_id}}&s={{sub1}}",
-                      deep_link_hosts=[host]),
+            LandingIn(
+                name="Main",
+                url_template=f"https://{host}/l?cid={{click_id}}&s={{sub1}}",
+                deep_link_hosts=[host],
+            ),
         ],
         "promo_materials": [PromoIn(kind="text", name="t", content="hello")],
-        "caps": [CapIn(period="daily", metric="clicks", limit="100"),
-                 CapIn(period="monthly", metric="budget", limit="2500.50")],
+        "caps": [
+            CapIn(period="daily", metric="clicks", limit="100"),
+            CapIn(period="monthly", metric="budget", limit="2500.50"),
+        ],
         "trafficback_url": "https://tb.example/x",
     }
     values.update(overrides)
     return OfferCreate(**values)
 
 
-async def build_world(client: AsyncTestClient) -> World:  # type: ignore[type-arg]
+async def build_world(client: Client) -> World:
     """Everything made through the services, as the API would; returns ids and plaintext keys."""
     hasher: PasswordHashing = client.app.state.hasher
     tag = uuid.uuid4().hex[:10]
     slug = f"net-{tag}"
-    network_id = await tenants.create_network(slug=slug, name=f"Network {tag}", tracking_host=f"t-{tag}.example")
+    network_id = await tenants.create_network(
+        slug=slug, name=f"Network {tag}", tracking_host=f"t-{tag}.example"
+    )
     admin = await _first_admin(network_id, f"admin-{tag}@example.com", hasher.hash("admin-password"))
 
-    async def user(role: str, email: str) -> Principal:
-        out = await accounts.create_user(
-            admin, UserCreate(email=email, password="correct-horse-battery", role=role, profile_name=f"{role} {tag}"),  # type: ignore[arg-type]
-            hasher,
+    async def user(role: RoleName, email: str) -> Principal:
+        data = UserCreate(
+            email=email, password="correct-horse-battery", role=role, profile_name=f"{role} {tag}"
         )
+        out = await accounts.create_user(admin, data, hasher)
         return await _principal_for(network_id, out.id)
 
     staff = await user("staff", f"staff-{tag}@example.com")
@@ -131,18 +137,22 @@ async def build_world(client: AsyncTestClient) -> World:  # type: ignore[type-ar
     world.offers["draft"] = draft.id
     await access.request_access(wm, world.offers["public"], AccessRequest())
     await access.request_access(wm, world.offers["approval_required"], AccessRequest(message="pls"))
-    await access.decide(adv, world.offers["approval_required"], wm.webmaster_id, AccessDecision(decision="approve"))
+    await access.decide(
+        adv, world.offers["approval_required"], wm.webmaster_id, AccessDecision(decision="approve")
+    )
     await access.invite(adv, world.offers["private"], Invitation(webmaster_id=wm.webmaster_id))
     await access.request_access(wm2, world.offers["approval_required"], AccessRequest(message="me too"))
     return world
 
 
-async def login_session(client: AsyncTestClient, network: str, email: str, password: str) -> dict[str, str]:  # type: ignore[type-arg]
+async def login_session(client: Client, network: str, email: str, password: str) -> dict[str, str]:
     """Log in and return headers carrying the session cookie and CSRF token.
 
-    The cookie is Secure (the test settings use an https base URL), so it is sent by hand over the test client.
+    The cookie is Secure (the test settings use an https base URL), so it is sent by hand.
     """
-    response = await client.post("/api/v1/auth/login", json={"network": network, "email": email, "password": password})
+    response = await client.post(
+        "/api/v1/auth/login", json={"network": network, "email": email, "password": password}
+    )
     assert response.status_code == 200, response.text
     return {
         "Cookie": f"cpanet_session={response.cookies['cpanet_session']}",

@@ -1,0 +1,5 @@
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+Client = AsyncTestClient[Any]
