@@ -32,6 +32,7 @@ from network.offers.controllers import MyAccessController, OfferController
 from network.settings import Settings, load_settings
 from network.tenants.controllers import NetworkController
 from network.tenants.tables import Network
+from network.terms.controllers import TermsController, TermsToolsController
 
 log = logging.getLogger("cpanet")
 
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NetworkController,
             OfferController,
             MyAccessController,
+            TermsController,
+            TermsToolsController,
             AuditController,
         ],
         dependencies=DEPENDENCIES,

@@ -105,6 +105,37 @@ def demo_credentials() -> None:
     click.echo('  try: curl -H "Authorization: Bearer <API key>" ' + base + "/api/v1/offers")
 
 
+@main.group()
+def terms() -> None:
+    """Offer terms."""
+
+
+@terms.command("backtest")
+@click.option("--network", "network_slug", required=True, help="The network's slug.")
+@click.option("--version-id", type=int, required=True, help="The stored version to compare against.")
+@click.option(
+    "--draft",
+    "draft_path",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help='JSON file: {"payout": .., "revenue": .., "hold_days": .., "status": ..}',
+)
+@click.option(
+    "--samples",
+    "samples_path",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="JSON Lines file: one conversion context per line.",
+)
+def terms_backtest(network_slug: str, version_id: int, draft_path: str, samples_path: str) -> None:
+    """Backtest draft rules against a stored version on a file of conversion contexts, with a progress bar."""
+    settings = load_settings()
+    from network.terms.backtest_cli import run_backtest_file
+
+    report = run_backtest_file(settings, network_slug, version_id, Path(draft_path), Path(samples_path))
+    click.echo(json.dumps(report, indent=2))
+
+
 @main.command("serve")
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)

@@ -6,6 +6,8 @@ Everything goes through the same services as the API, so the demo also exercises
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from network.accounts import authn
@@ -34,6 +36,8 @@ from network.principal import Principal, Role
 from network.settings import Settings
 from network.tenants import repository as tenants
 from network.tenants import service as tenant_service
+from network.terms import service as terms
+from network.terms.schemas import TermsCreate, TermsRules
 from network.transaction import atomic
 
 DEMO_SLUG = "demo"
@@ -144,6 +148,23 @@ def _offer(rng: random.Random, n: int, visibility: str) -> OfferCreate:
     )
 
 
+def _terms(n: int, **extra: Any) -> TermsCreate:
+    """Realistic demo terms: a geo tier for leads and a share of the sale amount for sales."""
+    base = Decimal(5 + n % 4)
+    payout = {
+        "if": [
+            {"==": [{"var": "goal"}, "sale"]},
+            {"*": [{"var": "conversion.sale_amount"}, Decimal("0.08")]},
+            {"in": [{"var": "click.country"}, ["US", "GB", "DE"]]},
+            base * 2,
+            base,
+        ]
+    }
+    revenue = {"*": [payout, Decimal("1.5")]}
+    hold = {"if": [{"==": [{"var": "goal"}, "sale"]}, 30, 7]}
+    return TermsCreate(rules=TermsRules(payout=payout, revenue=revenue, hold_days=hold), **extra)
+
+
 async def seed(settings: Settings) -> dict[str, Any] | None:
     """Create the demo network once; return its credentials, or None if it already exists."""
     engine = build_engine(settings.database)
@@ -223,9 +244,18 @@ async def _seed(settings: Settings) -> dict[str, Any]:
         await account_service.set_group_member(staff, group.id, wm.webmaster_id, member=True)
 
     visibilities = ["public"] * 10 + ["approval_required"] * 6 + ["private"] * 4
+    first_terms: int | None = None
     for n, visibility in enumerate(visibilities, start=1):
         adv = advertisers[n % 3]
         offer = await offers.create_offer(adv, _offer(rng, n, visibility))
+        version = await terms.publish(adv, offer.id, _terms(n))
+        first_terms = first_terms or version.id
+        if n % 5 == 0:
+            # An announced change: webmasters who joined see it, and its date, before it applies.
+            soon = datetime.now(UTC) + timedelta(days=7)
+            await terms.publish(
+                adv, offer.id, _terms(n + 1, effective_from=soon, note="higher payout from next week")
+            )
         if n == 20:
             continue  # one draft stays with its advertiser
         await offers.transition(adv, offer.id, Transition(to="pending"))
@@ -255,4 +285,9 @@ async def _seed(settings: Settings) -> dict[str, Any]:
         keyed[email] = created.secret
     for u in users:
         u["api_key"] = keyed.get(u["email"], "(pending approval)")
-    return {"network": DEMO_SLUG, "tracking_host": tracking_host, "users": users}
+    return {
+        "network": DEMO_SLUG,
+        "tracking_host": tracking_host,
+        "users": users,
+        "terms_version_id": first_terms,
+    }

@@ -6,5 +6,6 @@ from network.accounts.piccolo_app import APP_CONFIG as ACCOUNTS
 from network.audit.piccolo_app import APP_CONFIG as AUDIT
 from network.offers.piccolo_app import APP_CONFIG as OFFERS
 from network.tenants.piccolo_app import APP_CONFIG as TENANTS
+from network.terms.piccolo_app import APP_CONFIG as TERMS
 
-APPS: tuple[AppConfig, ...] = (TENANTS, ACCOUNTS, OFFERS, AUDIT)
+APPS: tuple[AppConfig, ...] = (TENANTS, ACCOUNTS, OFFERS, TERMS, AUDIT)

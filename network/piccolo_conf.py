@@ -15,6 +15,7 @@ APP_REGISTRY = AppRegistry(
         "network.tenants.piccolo_app",
         "network.accounts.piccolo_app",
         "network.offers.piccolo_app",
+        "network.terms.piccolo_app",
         "network.audit.piccolo_app",
     ]
 )

@@ -253,6 +253,13 @@ async def webmaster_group_keys(*, tenant_id: int, webmaster_id: int) -> list[str
     return sorted(str(r["group.key"]) for r in rows)
 
 
+async def webmaster_group_ids(*, tenant_id: int, webmaster_id: int) -> list[int]:
+    rows = await WebmasterGroupMember.select(WebmasterGroupMember.group).where(
+        (WebmasterGroupMember.network == tenant_id) & (WebmasterGroupMember.webmaster == webmaster_id)
+    )
+    return sorted(int(r["group"]) for r in rows)
+
+
 async def add_group_member(*, tenant_id: int, group_id: int, webmaster_id: int) -> bool:
     exists = await WebmasterGroupMember.exists().where(
         (WebmasterGroupMember.network == tenant_id)

@@ -104,6 +104,17 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     )
 
 
+def too_deep_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    # Raised while decoding pathologically nested JSON (e.g. a rule 10,000 levels deep); the input is at fault.
+    return problem(
+        request,
+        status=400,
+        slug="too-deep",
+        title="Request nested too deeply",
+        detail="the request body is nested too deeply to read; JSON-logic rules may be at most 64 levels deep",
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     # The trace goes to the log, never to the user.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -120,5 +131,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error_handler,
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
+    RecursionError: too_deep_handler,
     Exception: internal_error_handler,
 }

@@ -10,9 +10,9 @@ from network.errors import ConflictError, InvalidTransitionError, NotFoundError,
 from network.errors import ValidationError as DomainValidationError
 from network.offers import repository as repo
 from network.offers.schemas import AccessDecision, AccessOut, AccessRequest, AccessRevoke, Invitation
-from network.offers.service import load_visible
+from network.offers.service import load_managed, load_visible
 from network.pagination import Page
-from network.principal import Principal, Role
+from network.principal import Principal
 from network.transaction import atomic
 
 
@@ -25,14 +25,6 @@ def access_out(row: dict[str, Any]) -> AccessOut:
         message=row["message"],
         updated_at=row["updated_at"],
     )
-
-
-async def _managed_offer(principal: Principal, offer_id: int) -> dict[str, Any]:
-    """An offer the caller manages: its advertiser, or staff."""
-    row = await repo.offer(tenant_id=principal.network_id, offer_id=offer_id)
-    if row is None or (principal.role == Role.ADVERTISER and row["advertiser"] != principal.advertiser_id):
-        raise NotFoundError("offer not found")
-    return row
 
 
 async def _set(
@@ -97,7 +89,7 @@ async def request_access(principal: Principal, offer_id: int, data: AccessReques
 
 async def decide(principal: Principal, offer_id: int, webmaster_id: int, data: AccessDecision) -> AccessOut:
     async with atomic():
-        await _managed_offer(principal, offer_id)
+        await load_managed(principal, offer_id)
         row = await repo.access(tenant_id=principal.network_id, offer_id=offer_id, webmaster_id=webmaster_id)
         if row is None:
             raise NotFoundError("no access request from this webmaster")
@@ -113,7 +105,7 @@ async def decide(principal: Principal, offer_id: int, webmaster_id: int, data: A
 
 async def invite(principal: Principal, offer_id: int, data: Invitation) -> AccessOut:
     async with atomic():
-        await _managed_offer(principal, offer_id)
+        await load_managed(principal, offer_id)
         wm = await accounts.webmaster(tenant_id=principal.network_id, webmaster_id=data.webmaster_id)
         if wm is None:
             raise NotFoundError("webmaster not found")
@@ -128,7 +120,7 @@ async def invite(principal: Principal, offer_id: int, data: Invitation) -> Acces
 
 async def revoke(principal: Principal, offer_id: int, webmaster_id: int, data: AccessRevoke) -> AccessOut:
     async with atomic():
-        await _managed_offer(principal, offer_id)
+        await load_managed(principal, offer_id)
         row = await repo.access(tenant_id=principal.network_id, offer_id=offer_id, webmaster_id=webmaster_id)
         if row is None:
             raise NotFoundError("this webmaster has no access to revoke")
@@ -140,7 +132,7 @@ async def revoke(principal: Principal, offer_id: int, webmaster_id: int, data: A
 async def list_for_offer(
     principal: Principal, offer_id: int, status: str | None, limit: int, offset: int
 ) -> Page[AccessOut]:
-    await _managed_offer(principal, offer_id)
+    await load_managed(principal, offer_id)
     rows, total = await repo.access_for_offer(
         tenant_id=principal.network_id, offer_id=offer_id, status=status, limit=limit, offset=offset
     )

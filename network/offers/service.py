@@ -228,6 +228,14 @@ async def load_visible(principal: Principal, offer_id: int) -> tuple[dict[str, A
     return row, access
 
 
+async def load_managed(principal: Principal, offer_id: int) -> dict[str, Any]:
+    """An offer the caller manages: its own advertiser, or staff. Anything else is "not found"."""
+    row = await repo.offer(tenant_id=principal.network_id, offer_id=offer_id)
+    if row is None or (principal.role == Role.ADVERTISER and row["advertiser"] != principal.advertiser_id):
+        raise NotFoundError("offer not found")
+    return row
+
+
 async def get_offer(principal: Principal, offer_id: int) -> OfferOut:
     row, access = await load_visible(principal, offer_id)
     return await _offer_out(principal.network_id, row, access)

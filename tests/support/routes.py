@@ -48,6 +48,8 @@ class Op:
     body: Body = _none
     # Which world ids fill the path parameters, when the default (the first matching id) is not right.
     params: dict[str, Callable[[World, str], int]] = field(default_factory=dict)
+    # Query string template, filled like the path (for routes that take ids in the query).
+    query: str = ""
 
 
 def _default_param(world: World, name: str, role: str) -> int:
@@ -59,6 +61,8 @@ def _default_param(world: World, name: str, role: str) -> int:
         # Each caller revokes a spare key of its own, so the keys the test authenticates with stay valid.
         "key_id": world.spare_key_ids.get(role, world.spare_key_ids[WM]),
         "group_id": world.group_id,
+        "version_id": world.terms["current"],
+        "version2_id": world.terms["upcoming"],
     }[name]
 
 
@@ -172,12 +176,57 @@ OPS: dict[str, Op] = {
     ),
     "my_offer_access": Op("GET", "/api/v1/my/offer-access", frozenset({WM})),
     "audit_list": Op("GET", "/api/v1/audit", STAFF),
+    "terms_publish": Op(
+        "POST",
+        "/api/v1/offers/{offer_id}/terms",
+        frozenset({A, S, ADV}),
+        lambda w, r: {"rules": {"payout": 3, "revenue": 5}, "note": "matrix"},
+    ),
+    "terms_list": Op("GET", "/api/v1/offers/{offer_id}/terms", ALL),
+    "terms_get": Op("GET", "/api/v1/offers/{offer_id}/terms/{version_id}", ALL),
+    "terms_dry_run": Op(
+        "POST",
+        "/api/v1/offers/{offer_id}/terms/dry-run",
+        frozenset({A, S, ADV}),
+        lambda w, r: {"version_id": w.terms["current"], "context": {"goal": "lead"}},
+    ),
+    "terms_backtest": Op(
+        "POST",
+        "/api/v1/offers/{offer_id}/terms/backtest",
+        frozenset({A, S, ADV}),
+        lambda w, r: {
+            "draft": {"payout": 4, "revenue": 6},
+            "samples": [{"webmaster": {"id": 1}, "goal": "lead"}],
+        },
+    ),
+    "terms_diff": Op(
+        "GET",
+        "/api/v1/offers/{offer_id}/terms/diff",
+        frozenset({A, S, ADV}),
+        query="from_version={version_id}&to_version={version2_id}",
+    ),
+    "terms_accept": Op(
+        "POST", "/api/v1/offers/{offer_id}/terms/{version_id}/acceptance", frozenset({WM}), lambda w, r: {}
+    ),
+    "terms_validate": Op(
+        "POST", "/api/v1/terms/validate", frozenset({A, S, ADV}), lambda w, r: {"payout": 1, "revenue": 2}
+    ),
+    "my_terms": Op("GET", "/api/v1/my/terms", frozenset({WM})),
 }
 
 
 def path_for(op: Op, world: World, role: str = WM) -> str:
-    path = op.path
-    for name in ("offer_id", "webmaster_id", "advertiser_id", "user_id", "key_id", "group_id"):
+    path = op.path + (f"?{op.query}" if op.query else "")
+    for name in (
+        "offer_id",
+        "webmaster_id",
+        "advertiser_id",
+        "user_id",
+        "key_id",
+        "group_id",
+        "version_id",
+        "version2_id",
+    ):
         token = "{" + name + "}"
         if token in path:
             value = op.params[name](world, role) if name in op.params else _default_param(world, name, role)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from network.accounts import authn
@@ -27,6 +28,8 @@ from network.offers.schemas import (
 )
 from network.principal import Principal
 from network.tenants import service as tenants
+from network.terms import service as terms
+from network.terms.schemas import TermsCreate, TermsRules
 from tests.support.client import Client
 
 ROLES = ("network_admin", "staff", "advertiser", "webmaster")
@@ -45,6 +48,7 @@ class World:
     other_webmaster_id: int
     group_id: int
     spare_key_ids: dict[str, int] = field(default_factory=dict)
+    terms: dict[str, int] = field(default_factory=dict)
     offers: dict[str, int] = field(default_factory=dict)
     landing_id: int = 0
 
@@ -142,7 +146,21 @@ async def build_world(client: Client) -> World:
     )
     await access.invite(adv, world.offers["private"], Invitation(webmaster_id=wm.webmaster_id))
     await access.request_access(wm2, world.offers["approval_required"], AccessRequest(message="me too"))
+    current = await terms.publish(adv, world.offers["public"], terms_payload(payout=10, revenue=15))
+    upcoming = await terms.publish(
+        adv,
+        world.offers["public"],
+        terms_payload(payout=12, revenue=16, effective_from=datetime.now(UTC) + timedelta(days=7)),
+    )
+    world.terms = {"current": current.id, "upcoming": upcoming.id}
     return world
+
+
+def terms_payload(
+    payout: Any, revenue: Any, hold_days: Any = 0, status: Any = None, **extra: Any
+) -> TermsCreate:
+    rules = TermsRules(payout=payout, revenue=revenue, hold_days=hold_days, status=status)
+    return TermsCreate(rules=rules, **extra)
 
 
 async def login_session(client: Client, network: str, email: str, password: str) -> dict[str, str]:
