@@ -18,9 +18,7 @@ def _extensions() -> list[Extension]:
     from Cython.Build import cythonize
 
     sources = sorted(Path("fastpath").glob("*.pyx"))
-    modules = [
-        Extension(f"fastpath.{src.stem}", [str(src)], extra_compile_args=["-O3"]) for src in sources
-    ]
+    modules = [Extension(f"fastpath.{src.stem}", [str(src)], extra_compile_args=["-O3"]) for src in sources]
     return list(
         cythonize(
             modules,

@@ -105,13 +105,13 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
 
 
 def too_deep_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
-    # Raised while decoding pathologically nested JSON (e.g. a rule 10,000 levels deep); the input is at fault.
+    # Raised while decoding pathologically nested JSON (a rule 10,000 levels deep): the input is at fault.
     return problem(
         request,
         status=400,
         slug="too-deep",
         title="Request nested too deeply",
-        detail="the request body is nested too deeply to read; JSON-logic rules may be at most 64 levels deep",
+        detail="the request body is nested too deeply to read; rules may be at most 64 levels deep",
     )
 
 

@@ -61,7 +61,7 @@ async def test_a_conversion_is_priced_with_the_version_pinned_at_click_time(
     pinned = await terms.pin(
         tenant_id=world.network_id, offer_id=offer, webmaster_id=world.webmaster_id, at=click_time
     )
-    assert pinned == world.terms["current"]
+    assert pinned is not None and pinned == world.terms["current"]
     # Terms change after the click: payout doubles from now on.
     adv = world.principals["advertiser"]
     await terms.publish(adv, offer, terms_payload(payout=20, revenue=30))
@@ -71,7 +71,7 @@ async def test_a_conversion_is_priced_with_the_version_pinned_at_click_time(
     repinned = await terms.pin(
         tenant_id=world.network_id, offer_id=offer, webmaster_id=world.webmaster_id, at=datetime.now(UTC)
     )
-    assert repinned != pinned
+    assert repinned is not None and repinned != pinned
     new = await terms.price(tenant_id=world.network_id, version_id=repinned, context=context)
     assert new.payout == Decimal("20.00")
     # The upcoming version (in seven days) pins only for clicks made after its date.
