@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -295,37 +296,11 @@ async def test_no_retroactive_terms(client: Client, world: World) -> None:
     assert response.status_code == 422 and "retroactive" in response.json()["detail"]
 
 
-def test_cli_backtest_with_progress_bar(database_url: str, tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[2]
-    env = {
-        **os.environ,
-        "CPANET_DATABASE_URL": database_url,
-        "CPANET_ARGON2_TIME_COST": "1",
-        "CPANET_ARGON2_MEMORY_KIB": "8",
-    }
-    cli = [sys.executable, "-m", "network.cli"]
-    subprocess.run([*cli, "demo", "seed"], cwd=tmp_path, env=env, check=True, capture_output=True)
-    draft = tmp_path / "draft.json"
-    draft.write_text(json.dumps({"payout": {"*": [{"var": "conversion.sale_amount"}, 0.1]}, "revenue": 9}))
-    samples = tmp_path / "samples.jsonl"
-    samples.write_text(
-        "\n".join(
-            json.dumps({"webmaster": {"id": i % 7}, "conversion": {"sale_amount": i}}) for i in range(1, 2501)
-        )
-    )
-    creds = json.loads((tmp_path / "var" / "demo-credentials.json").read_text())
-    version_id = str(creds["terms_version_id"])
-    args = ["terms", "backtest", "--network", "demo", "--version-id", version_id, "--draft", str(draft)]
-    # The progress bar draws only on a terminal, so stderr is a pseudo-terminal here.
+def _run_with_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, bytes]:
+    """Run a command with stderr on a pseudo-terminal (the progress bar only draws on a terminal)."""
     master, slave = os.openpty()
     result = subprocess.run(
-        [*cli, *args, "--samples", str(samples)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        text=True,
-        check=False,
+        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=slave, text=True, check=False
     )
     os.close(slave)
     drawn = b""
@@ -338,8 +313,43 @@ def test_cli_backtest_with_progress_bar(database_url: str, tmp_path: Path) -> No
             break
         drawn += chunk
     os.close(master)
-    assert result.returncode == 0, drawn.decode()
-    report = json.loads(result.stdout)
+    return result.returncode, result.stdout, drawn
+
+
+async def test_cli_backtest_with_progress_bar(database_url: str, world: World, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "CPANET_DATABASE_URL": database_url}
+    draft = tmp_path / "draft.json"
+    draft.write_text(json.dumps({"payout": {"*": [{"var": "conversion.sale_amount"}, 0.1]}, "revenue": 9}))
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(
+        "\n".join(
+            json.dumps({"webmaster": {"id": i % 7}, "conversion": {"sale_amount": i}}) for i in range(1, 2501)
+        )
+    )
+    args = [
+        sys.executable,
+        "-m",
+        "network.cli",
+        "terms",
+        "backtest",
+        "--network",
+        world.slug,
+        "--version-id",
+        str(world.terms["current"]),
+        "--draft",
+        str(draft),
+        "--samples",
+        str(samples),
+    ]
+    code, stdout, drawn = await asyncio.to_thread(_run_with_terminal, args, root, env)
+    assert code == 0, drawn.decode()
+    report = json.loads(stdout)
     assert report["totals"]["count"] == 2500
     assert Decimal(report["totals"]["draft_payout"]) == sum(Decimal(i) / 10 for i in range(1, 2501))
+    assert Decimal(report["totals"]["current_payout"]) == Decimal(10) * 2500
     assert b"backtesting" in drawn and b"100%" in drawn
+    other = await asyncio.to_thread(
+        _run_with_terminal, [*args[:6], "demo-does-not-exist", *args[7:]], root, env
+    )
+    assert other[0] != 0 and b"no network" in other[2]
