@@ -1,0 +1,283 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled engine: click matcher, fraud filter and cap counters (same API and results as _engine_py).
+
+The hot state lives in C arrays allocated with PyMem_Malloc (so tracemalloc sees it): the fraud tables, the
+CIDR interval tables and the cap counters. Snapshot fields are copied into typed attributes on install, and
+compiled offers are read as tuples by position. Not thread-safe; every method runs with the GIL held, so
+calls from several threads are serialised by the interpreter (see docs/fastpath.md).
+"""
+
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.object cimport PyTypeObject
+from libc.math cimport floor
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.string cimport memcpy, memset
+
+
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(void* op)
+    object PyType_GenericAlloc(PyTypeObject* type, Py_ssize_t nitems)
+    bint PyUnicode_IS_ASCII(object o)
+    void* PyUnicode_DATA(object o)
+    Py_ssize_t PyUnicode_GET_LENGTH(object o)
+    object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
+
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_SET_ITEM
+
+from fastpath.hashing import TAG_DUPLICATE, TAG_IP, TAG_SUB
+from fastpath.netaddr import parse_ip
+from fastpath.reasons import WEIGHT_BY_BIT, Reason
+from fastpath.results import CapUsage, Decision, FraudVerdict
+from fastpath.snapshot import SHARED
+from fastpath.tables import state_bytes
+from fastpath.urls import domain_listed, referrer_host, safe_deep_link
+
+
+# Positions in fastpath.results.Click (C_), CompiledOffer (O_), CompiledLanding (L_); macro ids (M_).
+cdef enum:
+    WAYS = 4
+    SUB_BUCKETS = 6
+    C_TARGET = 0
+    C_WM = 1
+    C_TS = 2
+    C_IP = 3
+    C_UA = 4
+    C_CLICK_ID = 5
+    C_SMARTLINK = 6
+    C_LANDING = 7
+    C_DEEP = 8
+    C_SUBS = 9
+    C_COUNTRY = 10
+    C_DEVICE = 11
+    C_OS = 12
+    C_REFERRER = 13
+    C_SOURCE = 14
+    C_CREATIVE = 15
+    C_RAND = 16
+    O_ID = 0
+    O_ACTIVE = 1
+    O_PUBLIC = 2
+    O_COUNTRIES = 3
+    O_DEVICES = 4
+    O_OS = 5
+    O_SCHEDULE = 6
+    O_LANDINGS = 7
+    O_DEFAULT_LANDING = 8
+    O_TRAFFICBACK = 9
+    O_TERMS_SPECIFIC = 10
+    O_TERMS_GENERAL = 11
+    O_CLICK_CAP = 12
+    O_CONVERSION_CAP = 13
+    L_ID = 0
+    L_SEGMENTS = 1
+    L_HOSTS = 2
+    L_SUFFIXES = 3
+    L_HAS_DEEP = 4
+    M_CLICK_ID = 0
+    M_OFFER_ID = 11
+    M_WEBMASTER_ID = 12
+    M_COUNTRY = 13
+    M_DEVICE = 14
+    M_OS = 15
+    M_IP = 16
+    M_LANDING_ID = 17
+    M_SOURCE = 18
+    M_CREATIVE_ID = 19
+    M_DEEP_LINK = 20
+
+cdef uint64_t C_TAG_DUPLICATE = TAG_DUPLICATE
+cdef uint64_t C_TAG_IP = TAG_IP
+cdef uint64_t C_TAG_SUB = TAG_SUB
+cdef int64_t C_SHARED = SHARED
+
+cdef int F_BOT_UA = 1
+cdef int F_EMPTY_UA = 2
+cdef int F_DATACENTER_IP = 4
+cdef int F_INVALID_IP = 8
+cdef int F_BLOCKED_IP = 16
+cdef int F_BLOCKED_SUB = 32
+cdef int F_BLOCKED_REFERRER = 64
+cdef int F_BLOCKED_WEBMASTER = 128
+cdef int F_DUPLICATE_CLICK = 256
+cdef int F_VELOCITY_IP = 512
+cdef int F_VELOCITY_SUB = 1024
+
+cdef int[16] WEIGHTS
+cdef int NWEIGHTS = len(WEIGHT_BY_BIT)
+for _i, _w in enumerate(WEIGHT_BY_BIT):
+    WEIGHTS[_i] = _w
+
+cdef object R_OK = Reason.OK
+cdef object R_OFFER_UNKNOWN = Reason.OFFER_UNKNOWN
+cdef object R_SMARTLINK_UNKNOWN = Reason.SMARTLINK_UNKNOWN
+cdef object R_NO_ELIGIBLE_OFFER = Reason.NO_ELIGIBLE_OFFER
+cdef object R_WEBMASTER_BLOCKED = Reason.WEBMASTER_BLOCKED
+cdef object R_WEBMASTER_INACTIVE = Reason.WEBMASTER_INACTIVE
+cdef object R_OFFER_INACTIVE = Reason.OFFER_INACTIVE
+cdef object R_NO_ACCESS = Reason.NO_ACCESS
+cdef object R_GEO_MISMATCH = Reason.GEO_MISMATCH
+cdef object R_DEVICE_MISMATCH = Reason.DEVICE_MISMATCH
+cdef object R_OS_MISMATCH = Reason.OS_MISMATCH
+cdef object R_SCHEDULE_CLOSED = Reason.SCHEDULE_CLOSED
+cdef object R_CAP_REACHED = Reason.CAP_REACHED
+
+
+
+cdef object NOT_DUPLICATE = -1.0  # one shared float for the common case
+
+
+cdef inline void _set(object t, Py_ssize_t i, object v):
+    Py_INCREF(v)
+    PyTuple_SET_ITEM(t, i, v)
+
+
+cdef object make_verdict(bint valid, int flags, int score, long ip_count, long sub_count, double age):
+    """A FraudVerdict built in place (what tuple.__new__ does, without the argument tuple).
+
+    Verdicts and decisions hold only strings, numbers, None, enum members and verdicts: they cannot be part of
+    a reference cycle, so they are untracked from the cyclic GC (CPython does the same for plain tuples of
+    atomic values, never for tuple subclasses such as NamedTuples).
+    """
+    cdef object t = PyType_GenericAlloc(<PyTypeObject*>_FraudVerdict, 6)
+    _set(t, 0, valid)
+    _set(t, 1, flags)
+    _set(t, 2, score)
+    _set(t, 3, ip_count)
+    _set(t, 4, sub_count)
+    _set(t, 5, NOT_DUPLICATE if age < 0.0 else age)
+    PyObject_GC_UnTrack(<void*>t)
+    return t
+
+
+cdef object make_decision(str url, bint trafficback, object reason, object offer_id, object landing_id,
+                          object terms, object verdict):
+    cdef object t = PyType_GenericAlloc(<PyTypeObject*>_Decision, 7)
+    _set(t, 0, url)
+    _set(t, 1, trafficback)
+    _set(t, 2, reason)
+    _set(t, 3, offer_id)
+    _set(t, 4, landing_id)
+    _set(t, 5, terms)
+    _set(t, 6, verdict)
+    PyObject_GC_UnTrack(<void*>t)
+    return t
+cdef object _Decision = Decision
+cdef object _FraudVerdict = FraudVerdict
+
+
+
+
+
+
+# -- integer helpers ----------------------------------------------------------------------------------------
+
+cdef inline uint64_t mix64(uint64_t x) noexcept:
+    x ^= x >> 30
+    x *= 0xBF58476D1CE4E5B9ULL
+    x ^= x >> 27
+    x *= 0x94D049BB133111EBULL
+    return x ^ (x >> 31)
+
+
+cdef inline uint64_t combine(uint64_t h, uint64_t v) noexcept:
+    return mix64(h ^ v)
+
+
+cdef inline uint64_t nonzero(uint64_t k) noexcept:
+    return k if k else 1
+
+
+cdef inline int64_t floordiv(int64_t a, int64_t b) noexcept:
+    cdef int64_t q = a / b
+    if (a % b != 0) and ((a < 0) != (b < 0)):
+        q -= 1
+    return q
+
+
+cdef inline int64_t floormod(int64_t a, int64_t b) noexcept:
+    return a - floordiv(a, b) * b
+
+
+cdef inline int64_t day_of(double ts, int64_t offset) noexcept:
+    return floordiv(<int64_t>floor(ts) + offset, 86400)
+
+
+cdef int64_t month_of(int64_t day) noexcept:
+    cdef int64_t z = day + 719468
+    cdef int64_t era = floordiv(z, 146097)
+    cdef int64_t doe = z - era * 146097
+    cdef int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+    cdef int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    cdef int64_t mp = (5 * doy + 2) / 153
+    cdef int64_t month = mp + 3 if mp < 10 else mp - 9
+    cdef int64_t year = yoe + era * 400 + (1 if month <= 2 else 0)
+    return year * 12 + month - 1
+
+
+cdef inline double uniform(uint64_t seed, uint64_t counter) noexcept:
+    cdef uint64_t x = mix64(seed + (counter + 1) * 0x9E3779B97F4A7C15ULL)
+    return <double>(x >> 11) * (1.0 / 9007199254740992.0)
+
+
+cdef int score_of(int flags) noexcept:
+    cdef int total = 0
+    cdef int bit
+    for bit in range(NWEIGHTS):
+        if (flags >> bit) & 1:
+            total += WEIGHTS[bit]
+    return total if total < 100 else 100
+
+
+# -- IP parsing ---------------------------------------------------------------------------------------------
+
+cdef bint parse_ip_c(str text, uint64_t* hi, uint64_t* lo) except -1:
+    """Same acceptance as ipaddress.ip_address: dotted IPv4 parsed here, anything with ':' in Python."""
+    cdef Py_UCS4 ch
+    cdef uint64_t v4 = 0
+    cdef int part = 0, digits = 0, parts = 1
+    cdef bint leading_zero = False
+    cdef object value
+    if text is None:
+        return False
+    if ":" in text:
+        value = parse_ip(text)
+        if value < 0:
+            return False
+        hi[0] = <uint64_t>(value >> 64)
+        lo[0] = <uint64_t>(value & 0xFFFFFFFFFFFFFFFF)
+        return True
+    for ch in text:
+        if ch == 46:  # "."
+            if digits == 0 or (leading_zero and digits > 1):
+                return False
+            parts += 1
+            if parts > 4:
+                return False
+            v4 = (v4 << 8) | <uint64_t>part
+            part = 0
+            digits = 0
+            continue
+        if ch < 48 or ch > 57:
+            return False
+        if digits == 0:
+            leading_zero = ch == 48
+        digits += 1
+        if digits > 3:
+            return False
+        part = part * 10 + (<int>ch - 48)
+        if part > 255:
+            return False
+    if parts != 4 or digits == 0 or (leading_zero and digits > 1):
+        return False
+    hi[0] = 0
+    lo[0] = 0xFFFF00000000ULL | (v4 << 8) | <uint64_t>part
+    return True
+
+
+include "_engine_c_url.pxi"
+
+
+include "_engine_c_tables.pxi"
+include "_engine_c_caps.pxi"
+include "_engine_c_engine.pxi"
