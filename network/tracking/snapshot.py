@@ -1,0 +1,171 @@
+"""Compile one network's database state into the plain ``fastpath.SnapshotSpec`` the click engine runs on.
+
+Built off the hot path; the caller builds a ``fastpath.Snapshot`` from it and swaps it in atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastpath import CapSpec, LandingSpec, OfferSpec, ScheduleSpec, SnapshotSpec, TargetingSpec, TermsPin
+from network import jsoncol
+from network.accounts.tables import Webmaster, WebmasterGroupMember
+from network.offers.tables import Landing, Offer, OfferAccess, OfferCap
+from network.tenants import repository as tenants
+from network.terms import resolution
+from network.terms.tables import TermsVersion
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HOURS_PER_WEEK = 7 * 24
+
+
+def _offset_hours(tz_name: str, at: float) -> int:
+    offset = datetime.fromtimestamp(at, ZoneInfo(tz_name)).utcoffset()
+    # Whole hours: schedules are hour masks, so a half-hour zone opens on the hour before.
+    return int(offset.total_seconds() // 3600) if offset is not None else 0
+
+
+def schedule_spec(schedule: Mapping[str, Any] | None, network_tz: str, at: float) -> ScheduleSpec | None:
+    """An offer's open hours (in its own time zone) as seven masks in the network's time zone."""
+    if not schedule or not schedule.get("hours"):
+        return None
+    hours: Mapping[str, Sequence[int]] = schedule["hours"]
+    open_offer = {d * 24 + h for d, day in enumerate(WEEKDAYS) for h in hours.get(day, ())}
+    delta = _offset_hours(schedule.get("timezone", "UTC"), at) - _offset_hours(network_tz, at)
+    masks = [0] * 7
+    for slot in range(HOURS_PER_WEEK):
+        if (slot + delta) % HOURS_PER_WEEK in open_offer:
+            masks[slot // 24] |= 1 << (slot % 24)
+    return ScheduleSpec((masks[0], masks[1], masks[2], masks[3], masks[4], masks[5], masks[6]))
+
+
+def targeting_spec(raw: Mapping[str, Any], network_tz: str, at: float) -> TargetingSpec:
+    return TargetingSpec(
+        countries=frozenset(raw.get("countries", ())),
+        devices=frozenset(raw.get("devices", ())),
+        os=frozenset(raw.get("os", ())),
+        schedule=schedule_spec(raw.get("schedule"), network_tz, at),
+    )
+
+
+def cap_spec(rows: Iterable[Mapping[str, Any]], metric: str) -> CapSpec | None:
+    limits: dict[str, int] = {}
+    per_webmaster = False
+    for row in rows:
+        if row["metric"] == metric:
+            limits[row["period"]] = int(row["limit_value"])
+            per_webmaster = per_webmaster or row["scope"] == "per_webmaster"
+    if not limits:
+        return None
+    # Counters start at zero until clicks and conversions are stored (the click pipeline and money issues).
+    return CapSpec(
+        daily=limits.get("daily"),
+        monthly=limits.get("monthly"),
+        total=limits.get("total"),
+        per_webmaster=per_webmaster,
+    )
+
+
+def terms_pins(
+    versions: Sequence[Mapping[str, Any]], members: Mapping[int, set[int]]
+) -> tuple[TermsPin, ...]:
+    """Pins that make fastpath choose exactly what ``network.terms.resolution.in_force`` chooses.
+
+    fastpath knows two levels (pins for a set of webmasters, then pins for everyone, newest first). Group and
+    private-deal versions are therefore expanded into each affected webmaster's timeline: at every moment a
+    version takes effect, the version in force for that webmaster from then on.
+    """
+    rows = [dict(v) for v in versions]
+    general = tuple(
+        TermsPin(int(r["id"]), r["effective_from"].timestamp(), None) for r in rows if r["scope"] == "offer"
+    )
+    affected: set[int] = set()
+    for r in rows:
+        if r["scope"] == "webmaster":
+            affected.add(int(r["webmaster"]))
+        elif r["scope"] == "group":
+            affected |= members.get(int(r["group"]), set())
+    moments = sorted({r["effective_from"] for r in rows})
+    timeline: dict[tuple[float, int], set[int]] = defaultdict(set)
+    groups_of: dict[int, list[int]] = defaultdict(list)
+    for group_id, wms in members.items():
+        for wm in wms:
+            groups_of[wm].append(group_id)
+    for wm in affected:
+        for moment in moments:
+            row = resolution.in_force(rows, wm, groups_of[wm], moment)
+            if row is not None:
+                timeline[(moment.timestamp(), int(row["id"]))].add(wm)
+    specific = tuple(TermsPin(v, t, frozenset(wms)) for (t, v), wms in sorted(timeline.items()))
+    return specific + general
+
+
+async def load_spec(tenant_id: int, *, at: float | None = None) -> SnapshotSpec:
+    """Read everything the click engine needs for one network."""
+    at = time.time() if at is None else at
+    network = await tenants.get(tenant_id=tenant_id)
+    if network is None:
+        raise LookupError(f"no network {tenant_id}")
+    tz = str(network["timezone"])
+    offers = await Offer.select().where((Offer.network == tenant_id) & (Offer.status != "archived"))
+    landings: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in await Landing.select().where(Landing.network == tenant_id).order_by(Landing.id):
+        landings[int(row["offer"])].append(row)
+    caps: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in await OfferCap.select().where(OfferCap.network == tenant_id):
+        caps[int(row["offer"])].append(row)
+    versions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in (
+        await TermsVersion.select().where(TermsVersion.network == tenant_id).order_by(TermsVersion.number)
+    ):
+        versions[int(row["offer"])].append(row)
+    members: dict[int, set[int]] = defaultdict(set)
+    for row in await WebmasterGroupMember.select().where(WebmasterGroupMember.network == tenant_id):
+        members[int(row["group"])].add(int(row["webmaster"]))
+    approvals = await OfferAccess.select(OfferAccess.offer, OfferAccess.webmaster).where(
+        (OfferAccess.network == tenant_id) & (OfferAccess.status == "approved")
+    )
+    webmasters = await Webmaster.select(Webmaster.id, Webmaster.status).where(Webmaster.network == tenant_id)
+    specs = []
+    for offer in offers:
+        pages = landings.get(int(offer["id"]), [])
+        if not pages:
+            continue
+        default = next((p for p in pages if p["is_default"]), pages[0])
+        specs.append(
+            OfferSpec(
+                id=int(offer["id"]),
+                landings=tuple(
+                    LandingSpec(
+                        int(p["id"]), p["url_template"], frozenset(jsoncol.load(p["deep_link_hosts"]))
+                    )
+                    for p in pages
+                ),
+                default_landing_id=int(default["id"]),
+                active=offer["status"] == "active",
+                # Every webmaster joins first (public offers approve at once), so access always comes from
+                # approvals: a revoked webmaster cannot keep sending traffic to a public offer.
+                public=False,
+                currency=offer["currency"],
+                trafficback_url=offer["trafficback_url"] or None,
+                targeting=targeting_spec(jsoncol.load(offer["targeting"]) or {}, tz, at),
+                click_caps=cap_spec(caps.get(int(offer["id"]), []), "clicks"),
+                conversion_caps=cap_spec(caps.get(int(offer["id"]), []), "conversions"),
+                terms=terms_pins(versions.get(int(offer["id"]), []), members),
+            )
+        )
+    return SnapshotSpec(
+        network_id=tenant_id,
+        offers=tuple(specs),
+        approvals=frozenset((int(a["offer"]), int(a["webmaster"])) for a in approvals),
+        banned_webmasters=frozenset(int(w["id"]) for w in webmasters if w["status"] == "banned"),
+        inactive_webmasters=frozenset(int(w["id"]) for w in webmasters if w["status"] == "pending"),
+        trafficback_url=network["trafficback_url"] or None,
+        tz_name=tz,
+        counted_at=at,
+    )

@@ -1,0 +1,98 @@
+"""The click engine's snapshot, compiled from a real network's database state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import fastpath
+from fastpath import Reason, build_snapshot
+from fastpath.results import Click
+from network.accounts import service as accounts
+from network.accounts.schemas import StatusChange
+from network.offers import service as offers
+from network.offers.schemas import Transition
+from network.terms import service as terms
+from network.tracking.snapshot import load_spec
+from tests.support.client import Client
+from tests.support.world import World, terms_payload
+
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36"
+)
+
+
+def _click(offer: int, wm: int, at: datetime, ip: str = "81.2.69.160", **extra: object) -> Click:
+    values: dict[str, object] = {
+        "user_agent": CHROME,
+        "click_id": "CLK123",
+        "subs": ("s1",) + ("",) * 9,
+        "country": "US",
+        "device": "mobile",
+    }
+    values.update(extra)
+    return Click(offer, wm, at.timestamp(), ip, **values)  # type: ignore[arg-type]
+
+
+async def test_snapshot_routes_approved_webmasters_to_the_landing(client: Client, world: World) -> None:
+    now = datetime.now(UTC)
+    engine = fastpath.Engine(build_snapshot(await load_spec(world.network_id)))
+    decision = engine.decide(_click(world.offers["public"], world.webmaster_id, now))
+    assert decision.reason == Reason.OK and not decision.is_trafficback
+    url = urlsplit(decision.url)
+    assert url.netloc == f"shop-{world.tag}.example" and parse_qs(url.query) == {
+        "cid": ["CLK123"],
+        "s": ["s1"],
+    }
+    pinned = await terms.pin(
+        tenant_id=world.network_id, offer_id=world.offers["public"], webmaster_id=world.webmaster_id, at=now
+    )
+    assert decision.terms_version_id == pinned == world.terms["current"]
+    later = engine.decide(
+        _click(world.offers["public"], world.webmaster_id, now + timedelta(days=8), ip="81.2.69.161")
+    )
+    assert later.terms_version_id == world.terms["upcoming"]
+
+
+async def test_snapshot_sends_everything_else_to_trafficback_with_a_reason(
+    client: Client, world: World
+) -> None:
+    now = datetime.now(UTC)
+    engine = fastpath.Engine(build_snapshot(await load_spec(world.network_id)))
+    # The other webmaster only asked to join the approval-required offer.
+    no_access = engine.decide(_click(world.offers["approval_required"], world.other_webmaster_id, now))
+    assert no_access.is_trafficback and no_access.reason == Reason.NO_ACCESS
+    assert no_access.url == "https://tb.example/x"
+    draft = engine.decide(_click(world.offers["draft"], world.webmaster_id, now))
+    assert draft.is_trafficback and draft.reason in (Reason.OFFER_INACTIVE, Reason.NO_ACCESS)
+    geo = engine.decide(_click(world.offers["public"], world.webmaster_id, now, country="FR"))
+    assert geo.reason == Reason.GEO_MISMATCH
+    device = engine.decide(_click(world.offers["public"], world.webmaster_id, now, device="desktop"))
+    assert device.reason == Reason.DEVICE_MISMATCH
+
+
+async def test_state_changes_show_up_in_the_next_snapshot(client: Client, world: World) -> None:
+    now = datetime.now(UTC)
+    staff = world.principals["staff"]
+    await offers.transition(staff, world.offers["public"], Transition(to="paused", reason="budget"))
+    await accounts.set_webmaster_status(
+        staff, world.webmaster_id, StatusChange(status="banned", reason="bots")
+    )
+    deal = await terms.publish(
+        world.principals["advertiser"],
+        world.offers["approval_required"],
+        terms_payload(payout=50, revenue=60, webmaster_id=world.webmaster_id),
+    )
+    engine = fastpath.Engine(build_snapshot(await load_spec(world.network_id)))
+    paused = engine.decide(_click(world.offers["public"], world.other_webmaster_id, now))
+    assert paused.is_trafficback
+    banned = engine.decide(_click(world.offers["approval_required"], world.webmaster_id, now))
+    assert banned.is_trafficback and banned.reason == Reason.WEBMASTER_BLOCKED
+    await accounts.set_webmaster_status(staff, world.webmaster_id, StatusChange(status="active", reason="ok"))
+    engine.swap_snapshot(build_snapshot(await load_spec(world.network_id)))
+    # A click made after the private deal took effect is pinned to it.
+    back = engine.decide(
+        _click(world.offers["approval_required"], world.webmaster_id, datetime.now(UTC), ip="81.2.69.170")
+    )
+    assert back.reason == Reason.OK and back.terms_version_id == deal.id
