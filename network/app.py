@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -33,6 +34,9 @@ from network.settings import Settings, load_settings
 from network.tenants.controllers import NetworkController
 from network.tenants.tables import Network
 from network.terms.controllers import TermsController, TermsToolsController
+from network.tracking.endpoint import ClickHandler, click_routes
+from network.tracking.registry import SnapshotRegistry
+from network.tracking.sink import EmbeddedClickSink
 
 log = logging.getLogger("cpanet")
 
@@ -58,11 +62,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
     bind_tables(engine)
     security = settings.security
 
+    registry = SnapshotRegistry()
+    sink = EmbeddedClickSink()
+    tasks: list[asyncio.Task[None]] = []
+
     async def on_startup() -> None:
         bind_tables(engine)
         await start(engine, settings.database)
+        await registry.refresh()
+        tasks.extend([asyncio.create_task(registry.run()), asyncio.create_task(sink.run())])
 
     async def on_shutdown() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await sink.flush()
         await stop(engine)
 
     openapi = OpenAPIConfig(
@@ -80,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     return Litestar(
         route_handlers=[
+            *click_routes(ClickHandler(settings, registry, sink)),
             health,
             AuthController,
             ApiKeyController,
@@ -109,6 +124,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     time_cost=security.argon2_time_cost, memory_kib=security.argon2_memory_kib
                 ),
                 "rate_limiter": RateLimiter(),
+                "click_registry": registry,
+                "click_sink": sink,
             }
         ),
         request_max_body_size=security.max_request_body,

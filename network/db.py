@@ -61,3 +61,10 @@ async def start(engine: Engine[Any], db: DatabaseSettings) -> None:
 async def stop(engine: Engine[Any]) -> None:
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """Errors meaning "the database is unavailable or refused", for loops that must outlive an outage."""
+    import asyncpg
+
+    return (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)

@@ -7,5 +7,6 @@ from network.audit.piccolo_app import APP_CONFIG as AUDIT
 from network.offers.piccolo_app import APP_CONFIG as OFFERS
 from network.tenants.piccolo_app import APP_CONFIG as TENANTS
 from network.terms.piccolo_app import APP_CONFIG as TERMS
+from network.tracking.piccolo_app import APP_CONFIG as TRACKING
 
-APPS: tuple[AppConfig, ...] = (TENANTS, ACCOUNTS, OFFERS, TERMS, AUDIT)
+APPS: tuple[AppConfig, ...] = (TENANTS, ACCOUNTS, OFFERS, TERMS, TRACKING, AUDIT)

@@ -16,6 +16,7 @@ APP_REGISTRY = AppRegistry(
         "network.accounts.piccolo_app",
         "network.offers.piccolo_app",
         "network.terms.piccolo_app",
+        "network.tracking.piccolo_app",
         "network.audit.piccolo_app",
     ]
 )

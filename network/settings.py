@@ -38,6 +38,9 @@ class HttpSettings:
     # Public base URL of the tracking endpoints, used when a network has no tracking host of its own.
     public_base_url: str = "http://127.0.0.1:8000"
     debug: bool = False
+    # Read the client IP from X-Forwarded-For and the country from CF-IPCountry / X-Country: only behind a
+    # proxy that sets them, or a visitor could spoof both.
+    trust_proxy_headers: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=port,
         public_base_url=e.get("CPANET_PUBLIC_BASE_URL", f"http://{host}:{port}").rstrip("/"),
         debug=_bool(e.get("CPANET_DEBUG", "0")),
+        trust_proxy_headers=_bool(e.get("CPANET_TRUST_PROXY_HEADERS", "0")),
     )
     security = SecuritySettings(
         session_ttl_hours=int(e.get("CPANET_SESSION_TTL_HOURS", SecuritySettings.session_ttl_hours)),

@@ -64,7 +64,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def settings(database_url: str) -> Settings:
     return Settings(
         database=DatabaseSettings(url=database_url, pool_min=0, pool_max=0),
-        http=HttpSettings(public_base_url="https://track.example"),
+        # Clicks in tests arrive "through a proxy" that tells the country (X-Country) and the client IP.
+        http=HttpSettings(public_base_url="https://track.example", trust_proxy_headers=True),
         security=FAST_SECURITY,
     )
 
