@@ -103,6 +103,8 @@ def demo_credentials() -> None:
         click.echo(f"  {user['role']:<14}{user['email']:<34}{user['password']:<20}{user['api_key']}")
     click.echo("")
     click.echo('  try: curl -H "Authorization: Bearer <API key>" ' + base + "/api/v1/offers")
+    if creds.get("demo_click"):
+        click.echo(f"  a tracking link (302 to the landing page): {creds['demo_click']}")
 
 
 @main.group()

@@ -110,11 +110,12 @@ async def _principal_for(network_id: int, user_id: int) -> Principal:
 
 def _offer(rng: random.Random, n: int, visibility: str) -> OfferCreate:
     category = CATEGORIES[n % len(CATEGORIES)]
-    countries = sorted(rng.sample(COUNTRIES, rng.randint(1, 4)))
+    # The first offers target nobody in particular, so a demo click from this machine reaches a landing page.
+    countries = [] if n <= 3 else sorted(rng.sample(COUNTRIES, rng.randint(1, 4)))
     host = f"shop{n}.example"
     return OfferCreate(
         name=f"{category.title()} offer #{n}",
-        description=f"Demo {category} offer for {', '.join(countries)}.",
+        description=f"Demo {category} offer for {', '.join(countries) or 'every country'}.",
         category=category,
         currency="USD",
         visibility=visibility,  # type: ignore[arg-type]
@@ -123,7 +124,7 @@ def _offer(rng: random.Random, n: int, visibility: str) -> OfferCreate:
         trafficback_url="https://trafficback.example/tb?click_id={click_id}",
         targeting=Targeting(
             countries=countries,
-            devices=["desktop", "mobile"] if n % 3 else [],
+            devices=["desktop", "mobile"] if n % 3 and n > 3 else [],
             schedule=Schedule(timezone="Europe/Moscow", hours={"sat": list(range(10, 22))})
             if n % 7 == 0
             else None,
@@ -285,9 +286,11 @@ async def _seed(settings: Settings) -> dict[str, Any]:
         keyed[email] = created.secret
     for u in users:
         u["api_key"] = keyed.get(u["email"], "(pending approval)")
+    assert webmasters[0].webmaster_id is not None
     return {
         "network": DEMO_SLUG,
         "tracking_host": tracking_host,
         "users": users,
         "terms_version_id": first_terms,
+        "demo_click": f"http://{tracking_host}/c/1?wm={webmasters[0].webmaster_id}&sub1=demo",
     }
