@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rules.coercion import js_str, truthy
-from rules.errors import RuleLimitError
+from rules.errors import CoercionError, RuleEvaluationError, RuleLimitError
 from rules.functions import MISSING, get_path, missing, missing_some, split_path
 from rules.limits import Limits
 from rules.trace import TraceStep
@@ -264,7 +264,11 @@ def missing_some_(ctx: BuildContext, op: str, args: list[Fn], nodes: list[Any], 
     need, options = args
 
     def missing_some_fn(d: Any, st: list[Any]) -> Any:
-        return missing_some(d, need(d, st), options(d, st))
+        required, wanted = need(d, st), options(d, st)
+        try:
+            return missing_some(d, required, wanted)
+        except CoercionError as exc:
+            raise RuleEvaluationError("not_a_number", f"missing_some: {exc}", pointer) from None
 
     return missing_some_fn
 

@@ -17,6 +17,7 @@ from rules import (
     Limits,
     ResultKind,
     RuleError,
+    RuleEvaluationError,
     RuleProblem,
     RuleValidationError,
     compile_rule,
@@ -226,3 +227,11 @@ def test_validation_and_compilation_never_crash_and_agree(rule: Any) -> None:
     assert not blocking
     with contextlib.suppress(RuleError):  # typed errors are fine; anything else fails the test
         compiled.evaluate({"x": [1, "a", None]})
+
+
+def test_missing_some_with_a_non_numeric_count_is_a_typed_error() -> None:
+    # Found by the property test above in CI: a string count escaped as an internal CoercionError.
+    compiled = compile_rule({"missing_some": [":", ["a", "b"]]})
+    with pytest.raises(RuleEvaluationError) as caught:
+        compiled.evaluate({"a": 1})
+    assert caught.value.code == "not_a_number" and caught.value.pointer == ""
