@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from litestar.testing import AsyncTestClient
 
 from network.app import create_app
@@ -18,6 +19,12 @@ from tests.support.services import POSTGRES_ADMIN_URL, need, scratch_database_na
 from tests.support.world import World, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# CI runs property tests on a fixed seed so a landing never depends on the luck of the draw; runs elsewhere
+# explore new examples every time (HYPOTHESIS_PROFILE=ci reproduces CI's draw locally).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 # Argon2 at its minimum cost: the suite creates hundreds of users, and the KDF's strength is not under test.
 FAST_SECURITY = SecuritySettings(argon2_time_cost=1, argon2_memory_kib=8, default_api_key_rate_limit=100_000)
 
