@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # explore new examples every time (HYPOTHESIS_PROFILE=ci reproduces CI's draw locally).
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 hypothesis_settings.register_profile("dev", print_blob=True)
-hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
+hypothesis_settings.load_profile(_PROFILE)
 # Argon2 at its minimum cost: the suite creates hundreds of users, and the KDF's strength is not under test.
 FAST_SECURITY = SecuritySettings(argon2_time_cost=1, argon2_memory_kib=8, default_api_key_rate_limit=100_000)
 
