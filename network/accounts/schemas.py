@@ -44,7 +44,7 @@ class SignupIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class SignupOut(msgspec.Struct):
     user_id: int
-    webmaster_id: DbId
+    webmaster_id: int
     status: str
     referred_by: int | None
 

@@ -201,7 +201,7 @@ class Invitation(msgspec.Struct, forbid_unknown_fields=True):
 
 class AccessOut(msgspec.Struct):
     offer_id: int
-    webmaster_id: DbId
+    webmaster_id: int
     status: str
     reason: str
     message: str

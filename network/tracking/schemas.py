@@ -35,7 +35,7 @@ class LinkForm(msgspec.Struct):
 
 class TrackingLinks(msgspec.Struct):
     offer_id: int
-    webmaster_id: DbId
+    webmaster_id: int
     landing_id: int
     cpanet: LinkForm
     tune: LinkForm
