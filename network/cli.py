@@ -18,7 +18,14 @@ DEMO_CREDENTIALS = Path("var/demo-credentials.json")
 def _settings(database_url: str | None) -> Settings:
     if database_url:
         os.environ["CPANET_DATABASE_URL"] = database_url
-    return load_settings()
+    from network.db import check_url
+
+    settings = load_settings()
+    try:
+        check_url(settings.database)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return settings
 
 
 @click.group()
@@ -175,21 +182,25 @@ def network_create(
     admin_password: str,
 ) -> None:
     """Create a network (tenant) and its first network admin."""
-    settings = load_settings()
+    settings = _settings(None)
     from network.demo import create_network_with_admin
+    from network.errors import DomainError
 
-    network_id = asyncio.run(
-        create_network_with_admin(
-            settings,
-            slug=slug,
-            name=name,
-            tracking_host=tracking_host,
-            timezone=timezone,
-            currency=currency,
-            admin_email=admin_email,
-            admin_password=admin_password,
+    try:
+        network_id = asyncio.run(
+            create_network_with_admin(
+                settings,
+                slug=slug,
+                name=name,
+                tracking_host=tracking_host,
+                timezone=timezone,
+                currency=currency,
+                admin_email=admin_email,
+                admin_password=admin_password,
+            )
         )
-    )
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
     click.echo(f"network {slug} created with id {network_id}")
 
 

@@ -18,16 +18,21 @@ from piccolo.table import Table
 from network.settings import DatabaseSettings
 
 
+def check_url(db: DatabaseSettings) -> None:
+    if not db.is_sqlite and urlsplit(db.url).scheme not in {"postgresql", "postgres"}:
+        raise ValueError(
+            f"unsupported database URL scheme {urlsplit(db.url).scheme!r}: use sqlite:/// or postgresql://"
+        )
+
+
 def build_engine(db: DatabaseSettings) -> Engine[Any]:
+    check_url(db)
     if db.is_sqlite:
         path = db.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
         _enable_wal(str(path))
         # A generous busy timeout: embedded mode has one writer process, but requests overlap.
         return SQLiteEngine(path=str(path), timeout=30)
-    parts = urlsplit(db.url)
-    if parts.scheme not in {"postgresql", "postgres"}:
-        raise ValueError(f"unsupported database URL scheme {parts.scheme!r}: use sqlite:/// or postgresql://")
     return PostgresEngine(config={"dsn": db.url})
 
 
