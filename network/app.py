@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from fastpath import FraudSettings
 from network.accounts.controllers import (
     AdvertiserController,
     ApiKeyController,
@@ -35,8 +36,9 @@ from network.tenants.controllers import NetworkController
 from network.tenants.tables import Network
 from network.terms.controllers import TermsController, TermsToolsController
 from network.tracking.endpoint import ClickHandler, click_routes
+from network.tracking.forwarder import AmqpDelivery, DatabaseDelivery, Delivery, Forwarder, transient_errors
+from network.tracking.journal import JournalWriter
 from network.tracking.registry import SnapshotRegistry
-from network.tracking.sink import EmbeddedClickSink
 
 log = logging.getLogger("cpanet")
 
@@ -62,21 +64,39 @@ def create_app(settings: Settings | None = None) -> Litestar:
     bind_tables(engine)
     security = settings.security
 
-    registry = SnapshotRegistry()
-    sink = EmbeddedClickSink()
+    clicks = settings.clicks
+    registry = SnapshotRegistry(
+        preload=clicks.preload,
+        fraud=FraudSettings(
+            duplicate_slots=clicks.duplicate_slots,
+            ip_slots=clicks.ip_slots,
+            sub_slots=clicks.sub_slots,
+            ua_cache_size=clicks.ua_cache_size,
+        ),
+    )
+    journal = JournalWriter(settings.broker.journal_dir, fsync=settings.broker.click_fsync)
+    delivery: Delivery = (
+        DatabaseDelivery() if settings.broker.is_embedded else AmqpDelivery(settings.broker.amqp_url)
+    )
+    forwarder = Forwarder(journal, delivery)
     tasks: list[asyncio.Task[None]] = []
 
     async def on_startup() -> None:
         bind_tables(engine)
         await start(engine, settings.database)
         await registry.refresh()
-        tasks.extend([asyncio.create_task(registry.run()), asyncio.create_task(sink.run())])
+        tasks.extend([asyncio.create_task(registry.run()), asyncio.create_task(forwarder.run())])
 
     async def on_shutdown() -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await sink.flush()
+        try:
+            await forwarder.drain()
+        except transient_errors() as exc:
+            log.warning("clicks left in the journal at shutdown (replayed on next start): %s", exc)
+        await delivery.close()
+        journal.close()
         await stop(engine)
 
     openapi = OpenAPIConfig(
@@ -94,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     return Litestar(
         route_handlers=[
-            *click_routes(ClickHandler(settings, registry, sink)),
+            *click_routes(ClickHandler(settings, registry, journal)),
             health,
             AuthController,
             ApiKeyController,
@@ -125,7 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 ),
                 "rate_limiter": RateLimiter(),
                 "click_registry": registry,
-                "click_sink": sink,
+                "click_forwarder": forwarder,
             }
         ),
         request_max_body_size=security.max_request_body,

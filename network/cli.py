@@ -145,6 +145,29 @@ def terms_backtest(network_slug: str, version_id: int, draft_path: str, samples_
     click.echo(json.dumps(report, indent=2))
 
 
+@main.group()
+def worker() -> None:
+    """Background workers."""
+
+
+@worker.command("clicks")
+def worker_clicks() -> None:
+    """Consume click batches from RabbitMQ and store them (acknowledged only after commit)."""
+    import signal
+
+    from network.tracking.consumer import ClickConsumer
+
+    settings = _settings(None)
+    try:
+        consumer = ClickConsumer(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    signal.signal(signal.SIGTERM, lambda *_: consumer.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: consumer.stopping.set())
+    click.echo(f"storing clicks from {settings.broker.amqp_url.split('@')[-1]}")
+    consumer.run()
+
+
 @main.command("serve")
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)

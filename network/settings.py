@@ -55,12 +55,32 @@ class SecuritySettings:
 
 @dataclass(frozen=True)
 class BrokerSettings:
-    # "embedded" runs without RabbitMQ (in-process hand-off, SQLite-backed Celery broker).
+    # "embedded" runs without RabbitMQ: clicks go from the journal straight to the database.
     amqp_url: str = "embedded"
+    # The click journal (also the spool while the broker is down): one directory per click process.
+    spool_dir: Path = Path("var/spool")
+    node_id: str = "node-1"
+    click_fsync: str = "interval"
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.spool_dir / self.node_id
 
     @property
     def is_embedded(self) -> bool:
         return self.amqp_url == "embedded"
+
+
+@dataclass(frozen=True)
+class ClickSettings:
+    # Build every network's click engine at start (production). False builds a network's engine on the first
+    # click for its tracking host (development and tests, where most networks never see a click).
+    preload: bool = True
+    # Bounded fraud state per network (slots; see docs/fastpath.md): about 28 MiB per network by default.
+    duplicate_slots: int = 1 << 20
+    ip_slots: int = 1 << 18
+    sub_slots: int = 1 << 16
+    ua_cache_size: int = 65536
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,7 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
+    clicks: ClickSettings = field(default_factory=ClickSettings)
 
 
 def _bool(value: str) -> bool:
@@ -105,5 +126,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         argon2_time_cost=int(e.get("CPANET_ARGON2_TIME_COST", SecuritySettings.argon2_time_cost)),
         argon2_memory_kib=int(e.get("CPANET_ARGON2_MEMORY_KIB", SecuritySettings.argon2_memory_kib)),
     )
-    broker = BrokerSettings(amqp_url=e.get("CPANET_AMQP_URL", BrokerSettings.amqp_url))
-    return Settings(database=db, http=http, security=security, broker=broker)
+    broker = BrokerSettings(
+        amqp_url=e.get("CPANET_AMQP_URL", BrokerSettings.amqp_url),
+        spool_dir=Path(e.get("CPANET_SPOOL_DIR", str(BrokerSettings.spool_dir))),
+        node_id=e.get("CPANET_NODE_ID", BrokerSettings.node_id),
+        click_fsync=e.get("CPANET_CLICK_FSYNC", BrokerSettings.click_fsync),
+    )
+    clicks = ClickSettings(
+        preload=_bool(e.get("CPANET_CLICK_PRELOAD", "1")),
+        duplicate_slots=int(e.get("CPANET_FRAUD_DUPLICATE_SLOTS", ClickSettings.duplicate_slots)),
+        ip_slots=int(e.get("CPANET_FRAUD_IP_SLOTS", ClickSettings.ip_slots)),
+        sub_slots=int(e.get("CPANET_FRAUD_SUB_SLOTS", ClickSettings.sub_slots)),
+        ua_cache_size=int(e.get("CPANET_FRAUD_UA_CACHE", ClickSettings.ua_cache_size)),
+    )
+    return Settings(database=db, http=http, security=security, broker=broker, clicks=clicks)

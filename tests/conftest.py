@@ -13,7 +13,14 @@ from hypothesis import settings as hypothesis_settings
 from litestar.testing import AsyncTestClient
 
 from network.app import create_app
-from network.settings import DatabaseSettings, HttpSettings, SecuritySettings, Settings
+from network.settings import (
+    BrokerSettings,
+    ClickSettings,
+    DatabaseSettings,
+    HttpSettings,
+    SecuritySettings,
+    Settings,
+)
 from tests.support.client import Client
 from tests.support.services import POSTGRES_ADMIN_URL, need, scratch_database_name, with_database
 from tests.support.world import World, build_world
@@ -69,8 +76,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
+        broker=BrokerSettings(spool_dir=tmp_path / "spool"),
+        # The test database holds hundreds of networks: build click engines lazily, with small fraud tables.
+        clicks=ClickSettings(
+            preload=False, duplicate_slots=4096, ip_slots=4096, sub_slots=1024, ua_cache_size=1024
+        ),
         database=DatabaseSettings(url=database_url, pool_min=0, pool_max=0),
         # Clicks in tests arrive "through a proxy" that tells the country (X-Country) and the client IP.
         http=HttpSettings(public_base_url="https://track.example", trust_proxy_headers=True),

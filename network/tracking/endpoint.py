@@ -1,7 +1,7 @@
-"""The click endpoint: parse the link, decide on the in-memory snapshot, hand the event over, 302.
+"""The click endpoint: parse the link, decide on the in-memory snapshot, journal the event, 302.
 
-No database access and no blocking I/O happen here; the route is a raw ASGI handler so that the click path
-skips litestar's parameter parsing and serialization.
+No database access happens here, and the only I/O is one append to the local journal (page cache). The
+route is a raw ASGI handler so that the click path skips litestar's parameter parsing and serialization.
 """
 
 from __future__ import annotations
@@ -11,16 +11,19 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from litestar import asgi
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
 from fastpath.results import Click
+from network.db import database_errors
+from network.errors import PROBLEM_BASE
 from network.settings import Settings
 from network.tracking.clickid import new_click_id
 from network.tracking.events import ClickEvent
+from network.tracking.journal import JournalWriter
 from network.tracking.links import ParsedLink, parse
 from network.tracking.registry import SnapshotRegistry
-from network.tracking.sink import EmbeddedClickSink
 from network.tracking.useragent import classify
 
 VISITOR_COOKIE = "cpn_vid"
@@ -48,22 +51,24 @@ async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], 
     await send(end)
 
 
-async def _not_found(send: Send, detail: str, path: str) -> None:
-    body = (
-        '{"type":"https://cpanet.dev/problems/not-found","title":"Not found","status":404,'
-        f'"detail":"{detail}","instance":"{quote(path)}"}}'
-    ).encode()
-    await _respond(
-        send, 404, [(b"content-type", b"application/problem+json"), (b"cache-control", b"no-store")], body
+async def _problem(send: Send, status: int, slug: str, title: str, detail: str, path: str) -> None:
+    body = msgspec.json.encode(
+        {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, "instance": path}
     )
+    headers = [(b"content-type", b"application/problem+json"), (b"cache-control", b"no-store")]
+    await _respond(send, status, headers, body)
+
+
+async def _not_found(send: Send, detail: str, path: str) -> None:
+    await _problem(send, 404, "not-found", "Not found", detail, path)
 
 
 class ClickHandler:
-    def __init__(self, settings: Settings, registry: SnapshotRegistry, sink: EmbeddedClickSink) -> None:
+    def __init__(self, settings: Settings, registry: SnapshotRegistry, journal: JournalWriter) -> None:
         self.trust_proxy = settings.http.trust_proxy_headers
         self.secure_cookie = settings.http.public_base_url.startswith("https://")
         self.registry = registry
-        self.sink = sink
+        self.journal = journal
 
     def _client(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[str, str]:
         client = scope.get("client")
@@ -84,7 +89,19 @@ class ClickHandler:
         link = parse(path, scope["query_string"])
         headers = _headers(scope)
         host = headers.get(b"host", b"").decode("latin-1")
-        node = self.registry.node(host)
+        try:
+            node = await self.registry.node_for(host)
+        except database_errors():
+            # Only a network's very first click (engines built lazily) needs the database; say so plainly.
+            await _problem(
+                send,
+                503,
+                "unavailable",
+                "Tracking temporarily unavailable",
+                "this network's links cannot be served right now; retry in a moment",
+                path,
+            )
+            return
         if link is None or node is None:
             await _not_found(send, "no network answers tracking links on this host", path)
             return
@@ -145,7 +162,8 @@ class ClickHandler:
             )
             trafficback, reason = decision.is_trafficback, decision.reason.value
             valid, flags, score = verdict.valid, int(verdict.flags), verdict.score
-        self.sink.put(
+        # Written before the redirect: a click that got its 302 is in the journal (see journal.py).
+        self.journal.append(
             ClickEvent(
                 click_id,
                 node.network_id,

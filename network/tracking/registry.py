@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from piccolo.query.functions.aggregate import Max
 
 import fastpath
-from fastpath import build_snapshot
+from fastpath import FraudSettings, build_snapshot
 from network.audit.tables import AuditEntry
 from network.db import database_errors
 from network.tenants.tables import Network
@@ -36,14 +36,41 @@ class Node:
 
 
 class SnapshotRegistry:
-    def __init__(self, *, interval: float = 0.25, max_age: float = 300.0) -> None:
+    def __init__(
+        self,
+        *,
+        preload: bool = True,
+        fraud: FraudSettings | None = None,
+        interval: float = 0.25,
+        max_age: float = 300.0,
+    ) -> None:
+        self.preload = preload
+        self.fraud = fraud or FraudSettings()
         self.interval = interval
         self.max_age = max_age
-        self._by_host: dict[str, Node] = {}
+        self._hosts: dict[str, int] = {}
+        self._revisions: dict[int, int] = {}
         self._by_network: dict[int, Node] = {}
+        self._building: dict[int, asyncio.Lock] = {}
 
     def node(self, host: str) -> Node | None:
-        return self._by_host.get(host.lower())
+        network_id = self._hosts.get(host.lower())
+        return None if network_id is None else self._by_network.get(network_id)
+
+    async def node_for(self, host: str) -> Node | None:
+        """The node for a tracking host; without preloading, a known host's first click builds its engine."""
+        found = self.node(host)
+        if found is not None or self.preload:
+            return found
+        network_id = self._hosts.get(host.lower())
+        if network_id is None:
+            return None  # unknown hosts never reach the database
+        lock = self._building.setdefault(network_id, asyncio.Lock())
+        async with lock:
+            node = self._by_network.get(network_id)
+            if node is None:
+                node = await self._build(network_id, self._revisions.get(network_id, 0), None)
+            return node
 
     async def refresh(self) -> int:
         """Rebuild what changed; return how many networks were rebuilt."""
@@ -55,21 +82,22 @@ class SnapshotRegistry:
             )
         }
         rebuilt = 0
-        hosts: dict[str, Node] = {}
         now = time.time()
         for network in networks:
             network_id = int(network["id"])
             revision = revisions.get(network_id, 0)
             node = self._by_network.get(network_id)
+            if node is None and not self.preload:
+                continue
             if node is None or node.revision != revision or now - node.built_at > self.max_age:
-                node = await self._build(network_id, revision, node)
+                await self._build(network_id, revision, node)
                 rebuilt += 1
-            hosts[str(network["tracking_host"]).lower()] = node
-        self._by_host = hosts
+        self._revisions = revisions
+        self._hosts = {str(n["tracking_host"]).lower(): int(n["id"]) for n in networks}
         return rebuilt
 
     async def _build(self, network_id: int, revision: int, old: Node | None) -> Node:
-        spec = await load_spec(network_id)
+        spec = await load_spec(network_id, fraud=self.fraud)
         snapshot = await asyncio.to_thread(build_snapshot, spec)
         landing_offer = {landing.id: offer.id for offer in spec.offers for landing in offer.landings}
         if old is not None:

@@ -12,7 +12,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastpath import CapSpec, LandingSpec, OfferSpec, ScheduleSpec, SnapshotSpec, TargetingSpec, TermsPin
+from fastpath import (
+    CapSpec,
+    FraudSettings,
+    LandingSpec,
+    OfferSpec,
+    ScheduleSpec,
+    SnapshotSpec,
+    TargetingSpec,
+    TermsPin,
+)
 from network import jsoncol
 from network.accounts.tables import Webmaster, WebmasterGroupMember
 from network.offers.tables import Landing, Offer, OfferAccess, OfferCap
@@ -105,7 +114,9 @@ def terms_pins(
     return specific + general
 
 
-async def load_spec(tenant_id: int, *, at: float | None = None) -> SnapshotSpec:
+async def load_spec(
+    tenant_id: int, *, at: float | None = None, fraud: FraudSettings | None = None
+) -> SnapshotSpec:
     """Read everything the click engine needs for one network."""
     at = time.time() if at is None else at
     network = await tenants.get(tenant_id=tenant_id)
@@ -168,4 +179,5 @@ async def load_spec(tenant_id: int, *, at: float | None = None) -> SnapshotSpec:
         trafficback_url=network["trafficback_url"] or None,
         tz_name=tz,
         counted_at=at,
+        fraud=fraud or FraudSettings(),
     )

@@ -21,7 +21,7 @@ async def _ready(client: Client) -> None:
 
 
 async def _stored(client: Client, click_id: str) -> dict[str, Any]:
-    await client.app.state.click_sink.flush()
+    await client.app.state.click_forwarder.drain()
     row: dict[str, Any] | None = await Click.select().where(Click.click_id == click_id).first()
     assert row is not None, click_id
     return row

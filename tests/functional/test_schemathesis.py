@@ -47,6 +47,10 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "CPANET_ARGON2_MEMORY_KIB": "8",
         "CPANET_API_KEY_RATE_LIMIT": "1000000",
         "CPANET_DATABASE_POOL_MAX": "4",
+        "CPANET_CLICK_PRELOAD": "0",
+        "CPANET_FRAUD_DUPLICATE_SLOTS": "4096",
+        "CPANET_FRAUD_IP_SLOTS": "4096",
+        "CPANET_SPOOL_DIR": str(workdir / "spool"),
     }
     cli = [sys.executable, "-m", "network.cli"]
     subprocess.run([*cli, "demo", "seed"], cwd=workdir, env=env, check=True, capture_output=True)
