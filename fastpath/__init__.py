@@ -12,7 +12,7 @@ from types import ModuleType
 
 from fastpath import _engine_py as engine_py
 from fastpath.reasons import SCORE_WEIGHTS, FraudFlag, Reason
-from fastpath.results import CapUsage, Click, Decision, FraudVerdict
+from fastpath.results import NONE_ID, CapUsage, Click, Decision, FraudVerdict
 from fastpath.snapshot import Snapshot, build_snapshot
 from fastpath.spec import (
     CapSpec,
@@ -43,6 +43,7 @@ else:
 
 __all__ = [
     "IMPLEMENTATION",
+    "NONE_ID",
     "NO_EXTENSIONS",
     "SCORE_WEIGHTS",
     "CapSpec",

@@ -10,7 +10,7 @@ calls from several threads are serialised by the interpreter (see docs/fastpath.
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyTypeObject
 from libc.math cimport floor
-from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdint cimport INT64_MIN, int64_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
 
 
@@ -18,12 +18,64 @@ cdef extern from "Python.h":
     void PyObject_GC_UnTrack(void* op)
     object PyType_GenericAlloc(PyTypeObject* type, Py_ssize_t nitems)
     bint PyUnicode_IS_ASCII(object o)
+    int PyUnicode_KIND(object o)
     void* PyUnicode_DATA(object o)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
 
+from cpython cimport array
+from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_SET_ITEM
+
+cdef extern from *:
+    """
+    #define FP_PREFETCH(p) __builtin_prefetch((const void*)(p), 1, 3)
+    #define FP_PREFETCH_R(p) __builtin_prefetch((const void*)(p), 0, 3)
+    /* Clicks are tuples of 17 items (24 + 136 bytes); their field objects are usually cold in a batch. */
+    static inline void fp_prefetch_object(PyObject* o, Py_ssize_t size) {
+        const char* p = (const char*)o;
+        Py_ssize_t k;
+        for (k = 0; k < size; k += 64) FP_PREFETCH_R(p + k);
+    }
+    static inline void fp_prefetch_click_fields(PyObject* t) {
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) < 17) return;
+        FP_PREFETCH_R(PyTuple_GET_ITEM(t, 0));   /* target */
+        FP_PREFETCH_R(PyTuple_GET_ITEM(t, 1));   /* webmaster */
+        FP_PREFETCH_R(PyTuple_GET_ITEM(t, 2));   /* ts */
+        fp_prefetch_object(PyTuple_GET_ITEM(t, 3), 80);  /* ip: header and text */
+        FP_PREFETCH_R(PyTuple_GET_ITEM(t, 4));   /* user agent */
+        fp_prefetch_object(PyTuple_GET_ITEM(t, 9), 64);  /* subs */
+        FP_PREFETCH_R(PyTuple_GET_ITEM(t, 10));  /* country */
+        FP_PREFETCH_R(PyTuple_GET_ITEM(t, 13));  /* referrer */
+    }
+    static inline void fp_prefetch_click_subs(PyObject* t) {
+        PyObject* subs;
+        Py_ssize_t k, n;
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) < 17) return;
+        subs = PyTuple_GET_ITEM(t, 9);
+        if (!PyTuple_Check(subs)) return;
+        n = PyTuple_GET_SIZE(subs);
+        for (k = 0; k < n && k < 4; k++) FP_PREFETCH_R(PyTuple_GET_ITEM(subs, k));
+    }
+    static inline int fp_click_target(PyObject* t, long long* out) {
+        PyObject* target;
+        int overflow = 0;
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) < 17) return 0;
+        target = PyTuple_GET_ITEM(t, 0);
+        if (!PyLong_CheckExact(target)) return 0;
+        *out = PyLong_AsLongLongAndOverflow(target, &overflow);
+        return !overflow;
+    }
+    """
+    int fp_click_target(PyObject* t, long long* out) noexcept
+    void FP_PREFETCH(const void* p) noexcept nogil
+    void FP_PREFETCH_R(const void* p) noexcept nogil
+    void fp_prefetch_object(PyObject* o, Py_ssize_t size) noexcept
+    void fp_prefetch_click_fields(PyObject* t) noexcept
+    void fp_prefetch_click_subs(PyObject* t) noexcept
+
+import array as _array_module
 
 from fastpath.hashing import TAG_DUPLICATE, TAG_IP, TAG_SUB
 from fastpath.netaddr import parse_ip
@@ -108,19 +160,31 @@ cdef int NWEIGHTS = len(WEIGHT_BY_BIT)
 for _i, _w in enumerate(WEIGHT_BY_BIT):
     WEIGHTS[_i] = _w
 
-cdef object R_OK = Reason.OK
-cdef object R_OFFER_UNKNOWN = Reason.OFFER_UNKNOWN
-cdef object R_SMARTLINK_UNKNOWN = Reason.SMARTLINK_UNKNOWN
-cdef object R_NO_ELIGIBLE_OFFER = Reason.NO_ELIGIBLE_OFFER
-cdef object R_WEBMASTER_BLOCKED = Reason.WEBMASTER_BLOCKED
-cdef object R_WEBMASTER_INACTIVE = Reason.WEBMASTER_INACTIVE
-cdef object R_OFFER_INACTIVE = Reason.OFFER_INACTIVE
-cdef object R_NO_ACCESS = Reason.NO_ACCESS
-cdef object R_GEO_MISMATCH = Reason.GEO_MISMATCH
-cdef object R_DEVICE_MISMATCH = Reason.DEVICE_MISMATCH
-cdef object R_OS_MISMATCH = Reason.OS_MISMATCH
-cdef object R_SCHEDULE_CLOSED = Reason.SCHEDULE_CLOSED
-cdef object R_CAP_REACHED = Reason.CAP_REACHED
+# Reason codes: positions in fastpath.reasons.Reason (definition order), as BatchResult.reasons stores them.
+cdef enum:
+    RC_OK = 0
+    RC_OFFER_UNKNOWN = 1
+    RC_SMARTLINK_UNKNOWN = 2
+    RC_NO_ELIGIBLE_OFFER = 3
+    RC_WEBMASTER_BLOCKED = 4
+    RC_WEBMASTER_INACTIVE = 5
+    RC_OFFER_INACTIVE = 6
+    RC_NO_ACCESS = 7
+    RC_GEO_MISMATCH = 8
+    RC_DEVICE_MISMATCH = 9
+    RC_OS_MISMATCH = 10
+    RC_SCHEDULE_CLOSED = 11
+    RC_CAP_REACHED = 12
+
+cdef tuple REASONS = tuple(Reason)
+assert len(REASONS) == 13 and REASONS[RC_OK] is Reason.OK and REASONS[RC_CAP_REACHED] is Reason.CAP_REACHED
+assert REASONS[RC_NO_ACCESS] is Reason.NO_ACCESS and REASONS[RC_WEBMASTER_BLOCKED] is Reason.WEBMASTER_BLOCKED
+
+# BatchResult stores None ids as this value (ids must fit in a signed 64-bit integer for decide_many).
+cdef int64_t NONE_ID = INT64_MIN
+cdef array.array _ARRAY_Q = _array_module.array("q")
+cdef array.array _ARRAY_D = _array_module.array("d")
+cdef array.array _ARRAY_B = _array_module.array("B")
 
 
 
@@ -232,46 +296,60 @@ cdef int score_of(int flags) noexcept:
 # -- IP parsing ---------------------------------------------------------------------------------------------
 
 cdef bint parse_ip_c(str text, uint64_t* hi, uint64_t* lo) except -1:
-    """Same acceptance as ipaddress.ip_address: dotted IPv4 parsed here, anything with ':' in Python."""
-    cdef Py_UCS4 ch
+    """Same acceptance as ipaddress.ip_address: dotted IPv4 parsed here (reading the str's 1-byte data
+    directly), anything with ':' or wider characters in Python."""
+    cdef const unsigned char* data
+    cdef Py_ssize_t size, i
+    cdef unsigned int ch
     cdef uint64_t v4 = 0
     cdef int part = 0, digits = 0, parts = 1
     cdef bint leading_zero = False
-    cdef object value
     if text is None:
         return False
-    if ":" in text:
-        value = parse_ip(text)
-        if value < 0:
-            return False
-        hi[0] = <uint64_t>(value >> 64)
-        lo[0] = <uint64_t>(value & 0xFFFFFFFFFFFFFFFF)
-        return True
-    for ch in text:
+    if PyUnicode_KIND(text) != 1:
+        return parse_ip_slow(text, hi, lo)
+    data = <const unsigned char*>PyUnicode_DATA(text)
+    size = PyUnicode_GET_LENGTH(text)
+    for i in range(size):
+        ch = data[i]
         if ch == 46:  # "."
             if digits == 0 or (leading_zero and digits > 1):
-                return False
+                return parse_ip_slow(text, hi, lo)
             parts += 1
             if parts > 4:
-                return False
+                return parse_ip_slow(text, hi, lo)
             v4 = (v4 << 8) | <uint64_t>part
             part = 0
             digits = 0
             continue
         if ch < 48 or ch > 57:
-            return False
+            return parse_ip_slow(text, hi, lo)
         if digits == 0:
             leading_zero = ch == 48
         digits += 1
         if digits > 3:
-            return False
+            return parse_ip_slow(text, hi, lo)
         part = part * 10 + (<int>ch - 48)
         if part > 255:
-            return False
+            return parse_ip_slow(text, hi, lo)
     if parts != 4 or digits == 0 or (leading_zero and digits > 1):
-        return False
+        return parse_ip_slow(text, hi, lo)
     hi[0] = 0
     lo[0] = 0xFFFF00000000ULL | (v4 << 8) | <uint64_t>part
+    return True
+
+
+cdef bint parse_ip_slow(str text, uint64_t* hi, uint64_t* lo) except -1:
+    """Not a plain dotted quad: IPv6 (and IPv4-mapped forms) go to netaddr.parse_ip, anything else is invalid
+    (a dotted quad is only accepted by the fast path, as before)."""
+    cdef object value
+    if ":" not in text:
+        return False
+    value = parse_ip(text)
+    if value < 0:
+        return False
+    hi[0] = <uint64_t>(value >> 64)
+    lo[0] = <uint64_t>(value & 0xFFFFFFFFFFFFFFFF)
     return True
 
 

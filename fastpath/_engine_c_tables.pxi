@@ -2,13 +2,23 @@
 
 # -- interval tables ----------------------------------------------------------------------------------------
 
-cdef class IntervalTable:
-    """Sorted disjoint closed intervals of 128-bit addresses as (hi, lo) word pairs; binary search."""
+cdef struct Interval:
+    uint64_t start_hi
+    uint64_t start_lo
+    uint64_t end_hi
+    uint64_t end_lo
 
-    cdef uint64_t* start_hi
-    cdef uint64_t* start_lo
-    cdef uint64_t* end_hi
-    cdef uint64_t* end_lo
+
+cdef void* aligned64(void* raw) noexcept:
+    """The first 64-byte boundary in a block allocated 64 bytes larger (so that a bucket is one cache line)."""
+    return <void*>((<size_t>raw + 63) & ~(<size_t>63))
+
+
+cdef class IntervalTable:
+    """Sorted disjoint closed intervals of 128-bit addresses as (hi, lo) word pairs, one 32-byte row each (an
+    interval and its neighbour share a cache line); binary search."""
+
+    cdef Interval* rows
     cdef Py_ssize_t n
     cdef Py_ssize_t* v4_first  # per /16 of IPv4: index of the first interval starting at or after it
 
@@ -16,18 +26,14 @@ cdef class IntervalTable:
         cdef Py_ssize_t i
         starts, ends = interval_set.starts, interval_set.ends
         self.n = len(starts)
-        cdef Py_ssize_t size = (self.n if self.n else 1) * sizeof(uint64_t)
-        self.start_hi = <uint64_t*>PyMem_Malloc(size)
-        self.start_lo = <uint64_t*>PyMem_Malloc(size)
-        self.end_hi = <uint64_t*>PyMem_Malloc(size)
-        self.end_lo = <uint64_t*>PyMem_Malloc(size)
-        if not (self.start_hi and self.start_lo and self.end_hi and self.end_lo):
+        self.rows = <Interval*>PyMem_Malloc((self.n if self.n else 1) * sizeof(Interval))
+        if self.rows == NULL:
             raise MemoryError()
         for i in range(self.n):
-            self.start_hi[i] = <uint64_t>(starts[i] >> 64)
-            self.start_lo[i] = <uint64_t>(starts[i] & 0xFFFFFFFFFFFFFFFF)
-            self.end_hi[i] = <uint64_t>(ends[i] >> 64)
-            self.end_lo[i] = <uint64_t>(ends[i] & 0xFFFFFFFFFFFFFFFF)
+            self.rows[i].start_hi = <uint64_t>(starts[i] >> 64)
+            self.rows[i].start_lo = <uint64_t>(starts[i] & 0xFFFFFFFFFFFFFFFF)
+            self.rows[i].end_hi = <uint64_t>(ends[i] >> 64)
+            self.rows[i].end_lo = <uint64_t>(ends[i] & 0xFFFFFFFFFFFFFFFF)
         if self.n > 32:
             self._index_v4()
 
@@ -40,34 +46,48 @@ cdef class IntervalTable:
             raise MemoryError()
         for p in range(65537):
             bound = 0xFFFF00000000ULL + (<uint64_t>p << 16)
-            while j < self.n and self.start_hi[j] == 0 and self.start_lo[j] < bound:
+            while j < self.n and self.rows[j].start_hi == 0 and self.rows[j].start_lo < bound:
                 j += 1
             self.v4_first[p] = j
         return 0
 
     def __dealloc__(self):
         PyMem_Free(self.v4_first)
-        PyMem_Free(self.start_hi)
-        PyMem_Free(self.start_lo)
-        PyMem_Free(self.end_hi)
-        PyMem_Free(self.end_lo)
+        PyMem_Free(self.rows)
+
+    cdef void prefetch_index(self, uint64_t hi, uint64_t lo) noexcept:
+        if self.v4_first != NULL and hi == 0 and (lo >> 32) == 0xFFFF:
+            FP_PREFETCH_R(&self.v4_first[<Py_ssize_t>((lo >> 16) & 0xFFFF)])
+
+    cdef void prefetch_rows(self, uint64_t hi, uint64_t lo) noexcept:
+        """The rows an IPv4 search reads (call after prefetch_index had time to land)."""
+        cdef Py_ssize_t a
+        if self.v4_first != NULL and hi == 0 and (lo >> 32) == 0xFFFF:
+            a = self.v4_first[<Py_ssize_t>((lo >> 16) & 0xFFFF)]
+            if a > 0:
+                FP_PREFETCH_R(&self.rows[a - 1])
+            if a < self.n:
+                FP_PREFETCH_R(&self.rows[a])
 
     cdef bint contains(self, uint64_t hi, uint64_t lo) noexcept:
         cdef Py_ssize_t a = 0, b = self.n, mid, prefix
+        cdef Interval* row
         if self.v4_first != NULL and hi == 0 and (lo >> 32) == 0xFFFF:
             prefix = <Py_ssize_t>((lo >> 16) & 0xFFFF)
             a = self.v4_first[prefix]
             b = self.v4_first[prefix + 1]
         while a < b:
             mid = (a + b) >> 1
-            if self.start_hi[mid] < hi or (self.start_hi[mid] == hi and self.start_lo[mid] <= lo):
+            row = &self.rows[mid]
+            if row.start_hi < hi or (row.start_hi == hi and row.start_lo <= lo):
                 a = mid + 1
             else:
                 b = mid
         a -= 1
         if a < 0:
             return False
-        return hi < self.end_hi[a] or (hi == self.end_hi[a] and lo <= self.end_lo[a])
+        row = &self.rows[a]
+        return hi < row.end_hi or (hi == row.end_hi and lo <= row.end_lo)
 
 
 # -- bounded fraud tables -----------------------------------------------------------------------------------
@@ -87,7 +107,8 @@ cdef struct DupSlot:
 cdef class DuplicateTable:
     """key -> time of the first click of the current window; a key and its time share a cache line."""
 
-    cdef DupSlot* slot_data
+    cdef void* raw
+    cdef DupSlot* slot_data  # 64-byte aligned: a bucket of 4 slots is one cache line
     cdef readonly Py_ssize_t slots
     cdef readonly Py_ssize_t occupied
     cdef uint64_t mask
@@ -95,14 +116,19 @@ cdef class DuplicateTable:
     def __cinit__(self, Py_ssize_t slots):
         self.slots = slot_count(slots)
         self.mask = <uint64_t>(self.slots // WAYS - 1)
-        self.slot_data = <DupSlot*>PyMem_Malloc(self.slots * sizeof(DupSlot))
-        if self.slot_data == NULL:
+        self.raw = PyMem_Malloc(self.slots * sizeof(DupSlot) + 64)
+        if self.raw == NULL:
             raise MemoryError()
+        self.slot_data = <DupSlot*>aligned64(self.raw)
         memset(self.slot_data, 0, self.slots * sizeof(DupSlot))
         self.occupied = 0
 
     def __dealloc__(self):
-        PyMem_Free(self.slot_data)
+        PyMem_Free(self.raw)
+
+    cdef void prefetch(self, uint64_t key) noexcept:
+        cdef DupSlot* bucket = &self.slot_data[<Py_ssize_t>(key & self.mask) * WAYS]
+        FP_PREFETCH(bucket)
 
     cdef double hit(self, uint64_t key, double ts, double window) noexcept:
         cdef DupSlot* bucket = &self.slot_data[<Py_ssize_t>(key & self.mask) * WAYS]
@@ -130,9 +156,18 @@ cdef class DuplicateTable:
         return -1.0
 
 
+cdef struct VelocityHead:
+    uint64_t keys[WAYS]
+    int64_t lasts[WAYS]  # most recent sub-bucket of each slot
+
+
 cdef class VelocityTable:
-    cdef uint64_t* keys
-    cdef int64_t* lasts
+    """key -> counts of the last SUB_BUCKETS sub-buckets. A bucket's keys and last sub-buckets are one 64-byte
+    line; its counters (4 x 6 x 4 bytes) another one or two."""
+
+    cdef void* raw_heads
+    cdef void* raw_counts
+    cdef VelocityHead* heads
     cdef uint32_t* counts
     cdef readonly Py_ssize_t slots
     cdef readonly Py_ssize_t occupied
@@ -141,47 +176,55 @@ cdef class VelocityTable:
     def __cinit__(self, Py_ssize_t slots):
         self.slots = slot_count(slots)
         self.mask = <uint64_t>(self.slots // WAYS - 1)
-        self.keys = <uint64_t*>PyMem_Malloc(self.slots * sizeof(uint64_t))
-        self.lasts = <int64_t*>PyMem_Malloc(self.slots * sizeof(int64_t))
-        self.counts = <uint32_t*>PyMem_Malloc(self.slots * SUB_BUCKETS * sizeof(uint32_t))
-        if self.keys == NULL or self.lasts == NULL or self.counts == NULL:
+        self.raw_heads = PyMem_Malloc((self.slots // WAYS) * sizeof(VelocityHead) + 64)
+        self.raw_counts = PyMem_Malloc(self.slots * SUB_BUCKETS * sizeof(uint32_t) + 64)
+        if self.raw_heads == NULL or self.raw_counts == NULL:
             raise MemoryError()
-        memset(self.keys, 0, self.slots * sizeof(uint64_t))
-        memset(self.lasts, 0, self.slots * sizeof(int64_t))
+        self.heads = <VelocityHead*>aligned64(self.raw_heads)
+        self.counts = <uint32_t*>aligned64(self.raw_counts)
+        memset(self.heads, 0, (self.slots // WAYS) * sizeof(VelocityHead))
         memset(self.counts, 0, self.slots * SUB_BUCKETS * sizeof(uint32_t))
         self.occupied = 0
 
     def __dealloc__(self):
-        PyMem_Free(self.keys)
-        PyMem_Free(self.lasts)
-        PyMem_Free(self.counts)
+        PyMem_Free(self.raw_heads)
+        PyMem_Free(self.raw_counts)
+
+    cdef void prefetch(self, uint64_t key) noexcept:
+        cdef Py_ssize_t bucket = <Py_ssize_t>(key & self.mask)
+        cdef uint32_t* ring = &self.counts[bucket * WAYS * SUB_BUCKETS]
+        FP_PREFETCH(&self.heads[bucket])
+        FP_PREFETCH(ring)
+        FP_PREFETCH(&ring[WAYS * SUB_BUCKETS - 1])
 
     cdef long hit(self, uint64_t key, double ts, double window) noexcept:
         cdef int64_t bucket = <int64_t>floor(ts * SUB_BUCKETS / window)
-        cdef Py_ssize_t base = <Py_ssize_t>(key & self.mask) * WAYS, slot, found = -1, j
+        cdef Py_ssize_t index = <Py_ssize_t>(key & self.mask)
+        cdef VelocityHead* head = &self.heads[index]
+        cdef int way, found = -1, j
         cdef int64_t last, b
         cdef uint32_t* ring
         cdef long total = 0
-        for slot in range(base, base + WAYS):
-            if self.keys[slot] == key:
-                found = slot
+        for way in range(WAYS):
+            if head.keys[way] == key:
+                found = way
                 break
         if found < 0:
-            for slot in range(base, base + WAYS):
-                if self.keys[slot] == 0:
-                    found = slot
+            for way in range(WAYS):
+                if head.keys[way] == 0:
+                    found = way
                     self.occupied += 1
                     break
             if found < 0:
-                found = base
-                for slot in range(base + 1, base + WAYS):
-                    if self.lasts[slot] < self.lasts[found]:
-                        found = slot
-            self.keys[found] = key
-            self.lasts[found] = bucket
-            memset(&self.counts[found * SUB_BUCKETS], 0, SUB_BUCKETS * sizeof(uint32_t))
-        ring = &self.counts[found * SUB_BUCKETS]
-        last = self.lasts[found]
+                found = 0
+                for way in range(1, WAYS):
+                    if head.lasts[way] < head.lasts[found]:
+                        found = way
+            head.keys[found] = key
+            head.lasts[found] = bucket
+            memset(&self.counts[(index * WAYS + found) * SUB_BUCKETS], 0, SUB_BUCKETS * sizeof(uint32_t))
+        ring = &self.counts[(index * WAYS + found) * SUB_BUCKETS]
+        last = head.lasts[found]
         if bucket > last:
             if bucket - last >= SUB_BUCKETS:
                 memset(ring, 0, SUB_BUCKETS * sizeof(uint32_t))
@@ -190,10 +233,121 @@ cdef class VelocityTable:
                 while b <= bucket:
                     ring[floormod(b, SUB_BUCKETS)] = 0
                     b += 1
-            self.lasts[found] = bucket
+            head.lasts[found] = bucket
             last = bucket
         if bucket > last - SUB_BUCKETS:
             ring[floormod(bucket, SUB_BUCKETS)] += 1
         for j in range(SUB_BUCKETS):
             total += ring[j]
         return total
+
+
+# -- integer set --------------------------------------------------------------------------------------------
+
+cdef class U64Set:
+    """Open-addressing set of 64-bit keys (linear probing, at most half full); 0 is kept in a flag."""
+
+    cdef uint64_t* keys
+    cdef uint64_t mask
+    cdef bint has_zero
+    cdef readonly Py_ssize_t size
+
+    def __cinit__(self, object values):
+        cdef Py_ssize_t cap = 16
+        cdef uint64_t v
+        values = list(values)
+        while cap < 2 * len(values):
+            cap <<= 1
+        self.mask = <uint64_t>(cap - 1)
+        self.keys = <uint64_t*>PyMem_Malloc(cap * sizeof(uint64_t))
+        if self.keys == NULL:
+            raise MemoryError()
+        memset(self.keys, 0, cap * sizeof(uint64_t))
+        self.has_zero = False
+        self.size = 0
+        for value in values:
+            self.add(<uint64_t>value)
+
+    def __dealloc__(self):
+        PyMem_Free(self.keys)
+
+    def __len__(self):
+        return self.size
+
+    cdef void add(self, uint64_t v) noexcept:
+        cdef uint64_t i
+        if v == 0:
+            if not self.has_zero:
+                self.has_zero = True
+                self.size += 1
+            return
+        i = mix64(v) & self.mask
+        while self.keys[i] != 0:
+            if self.keys[i] == v:
+                return
+            i = (i + 1) & self.mask
+        self.keys[i] = v
+        self.size += 1
+
+    cdef void prefetch(self, uint64_t v) noexcept:
+        FP_PREFETCH_R(&self.keys[mix64(v) & self.mask])
+
+    cdef bint contains(self, uint64_t v) noexcept:
+        cdef uint64_t i
+        if v == 0:
+            return self.has_zero
+        i = mix64(v) & self.mask
+        while self.keys[i] != 0:
+            if self.keys[i] == v:
+                return True
+            i = (i + 1) & self.mask
+        return False
+
+
+cdef struct I64Entry:
+    int64_t key
+    PyObject* value  # NULL = empty slot
+
+
+cdef class I64Map:
+    """Open-addressing map of 64-bit integer keys to borrowed object pointers (the owner keeps the values alive)."""
+
+    cdef I64Entry* entries
+    cdef uint64_t mask
+    cdef object owner
+    cdef bint complete  # every key is an int in the 64-bit range (else lookups go to the dict)
+
+    def __cinit__(self, dict values):
+        cdef Py_ssize_t cap = 16
+        cdef uint64_t i
+        self.owner = values
+        while cap < 2 * len(values):
+            cap <<= 1
+        self.mask = <uint64_t>(cap - 1)
+        self.entries = <I64Entry*>PyMem_Malloc(cap * sizeof(I64Entry))
+        if self.entries == NULL:
+            raise MemoryError()
+        memset(self.entries, 0, cap * sizeof(I64Entry))
+        self.complete = all(type(key) is int and -2**63 <= key < 2**63 for key in values)
+        if not self.complete:
+            return
+        for key, value in values.items():
+            i = mix64(<uint64_t>(<int64_t>key)) & self.mask
+            while self.entries[i].value != NULL:
+                i = (i + 1) & self.mask
+            self.entries[i].key = <int64_t>key
+            self.entries[i].value = <PyObject*>value
+
+    def __dealloc__(self):
+        PyMem_Free(self.entries)
+
+    cdef void prefetch(self, int64_t key) noexcept:
+        FP_PREFETCH_R(&self.entries[mix64(<uint64_t>key) & self.mask])
+
+    cdef PyObject* get(self, int64_t key) noexcept:
+        cdef uint64_t i = mix64(<uint64_t>key) & self.mask
+        while self.entries[i].value != NULL:
+            if self.entries[i].key == key:
+                return self.entries[i].value
+            i = (i + 1) & self.mask
+        return NULL

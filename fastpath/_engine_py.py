@@ -5,6 +5,7 @@ Not thread-safe: one Engine per process or per thread, or serialise calls (see d
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 
 from fastpath.botua import UaCache
@@ -12,7 +13,7 @@ from fastpath.hashing import MASK64, TAG_DUPLICATE, TAG_IP, TAG_SUB, combine, no
 from fastpath.macros import M_DEEP_LINK, M_LANDING_ID, M_OFFER_ID, Segments, encode_value
 from fastpath.netaddr import parse_ip
 from fastpath.reasons import FraudFlag, Reason, score_of
-from fastpath.results import CapUsage, Click, Decision, FraudVerdict
+from fastpath.results import NONE_ID, CapUsage, Click, Decision, FraudVerdict
 from fastpath.snapshot import SHARED, CapLimits, CompiledLanding, CompiledOffer, CounterState, Snapshot
 from fastpath.tables import state_bytes
 from fastpath.timeutil import day_index, month_index, weekday_hour
@@ -21,6 +22,47 @@ from fastpath.urls import domain_listed, referrer_host, safe_deep_link
 from ._fraud_py import DuplicateTable, VelocityTable
 
 _EMPTY_SUBS = ("",) * 10
+_REASONS = tuple(Reason)
+_REASON_CODE = {reason: code for code, reason in enumerate(_REASONS)}
+
+
+def _id(value: int | None) -> int:
+    return NONE_ID if value is None else value
+
+
+class BatchResult:
+    """``Engine.decide_many``'s struct-of-arrays result (the twin renders URLs eagerly; the compiled engine
+    renders them in ``url``). None ids are ``NONE_ID``; ``reasons`` holds positions in ``Reason``."""
+
+    def __init__(self, decisions: list[Decision]) -> None:
+        self._decisions = decisions
+        self.offer_ids = array("q", [_id(d.offer_id) for d in decisions])
+        self.landing_ids = array("q", [_id(d.landing_id) for d in decisions])
+        self.terms_ids = array("q", [_id(d.terms_version_id) for d in decisions])
+        self.reasons = array("B", [_REASON_CODE[d.reason] for d in decisions])
+        self.flags = array("q", [d.verdict.flags for d in decisions])
+        self.scores = array("q", [d.verdict.score for d in decisions])
+        self.ip_counts = array("q", [d.verdict.ip_count for d in decisions])
+        self.sub_counts = array("q", [d.verdict.sub_count for d in decisions])
+        self.duplicate_ages = array("d", [d.verdict.duplicate_age for d in decisions])
+
+    def __len__(self) -> int:
+        return len(self._decisions)
+
+    def is_trafficback(self, i: int) -> bool:
+        return self._decisions[i].is_trafficback
+
+    def reason(self, i: int) -> Reason:
+        return self._decisions[i].reason
+
+    def url(self, i: int) -> str:
+        return self._decisions[i].url
+
+    def decision(self, i: int) -> Decision:
+        return self._decisions[i]
+
+    def decisions(self) -> list[Decision]:
+        return list(self._decisions)
 
 
 def _merge(local: list[int], fresh: CounterState) -> list[int]:
@@ -405,5 +447,9 @@ class Engine:
         decide = self.decide
         return [decide(click) for click in clicks]
 
+    def decide_many(self, clicks: Sequence[Click]) -> BatchResult:
+        """``decide_batch`` as a struct-of-arrays BatchResult (ids must fit in a signed 64-bit integer)."""
+        return BatchResult(self.decide_batch(clicks))
 
-__all__ = ["Engine"]
+
+__all__ = ["BatchResult", "Engine"]

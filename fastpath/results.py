@@ -6,6 +6,8 @@ from typing import NamedTuple
 
 from fastpath.reasons import FraudFlag, Reason
 
+NONE_ID = -(2**63)  # Engine.decide_many's BatchResult stores a None offer / landing / terms id as this
+
 
 class Click(NamedTuple):
     target_id: int  # offer id, or smartlink id when ``smartlink`` is true

@@ -12,6 +12,7 @@ import fastpath
 PUBLIC = {
     "decide",
     "decide_batch",
+    "decide_many",
     "check_fraud",
     "reserve_click",
     "release_click",
