@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 
 from network.accounts.tables import User
 from network.app import create_app
 from network.settings import Settings
-from tests.conftest import ROOT
+from tests.support.cli import cpanet
 from tests.support.client import Client
-
-
-def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "CPANET_DATABASE_URL": url,
-        "CPANET_ARGON2_TIME_COST": "1",
-        "CPANET_ARGON2_MEMORY_KIB": "8",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "network.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 async def test_network_create_then_admin_logs_in(database_url: str, settings: Settings) -> None:
@@ -50,9 +30,9 @@ async def test_network_create_then_admin_logs_in(database_url: str, settings: Se
         "--admin-password",
         "a-long-password",
     ]
-    created = _cli(database_url, *args)
+    created = cpanet(database_url, *args)
     assert created.returncode == 0, created.stderr
-    again = _cli(database_url, *args)
+    again = cpanet(database_url, *args)
     assert again.returncode == 1 and "exists" in again.stderr and "Traceback" not in again.stderr
     from litestar.testing import AsyncTestClient
 
@@ -68,6 +48,6 @@ async def test_network_create_then_admin_logs_in(database_url: str, settings: Se
 
 
 def test_bad_database_url_fails_clearly() -> None:
-    result = _cli("mysql://nope/db", "db", "migrate")
+    result = cpanet("mysql://nope/db", "db", "migrate")
     assert result.returncode == 1 and result.stderr.startswith("Error: unsupported database URL")
     assert "Traceback" not in result.stderr

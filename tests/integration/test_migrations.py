@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from network.audit.tables import AuditEntry
 from network.db import all_tables, bind_tables, build_engine
 from network.settings import Settings
-from tests.conftest import ROOT
-
-
-def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CPANET_DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "network.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+from tests.support.cli import cpanet
 
 
 def test_tables_and_migrations_agree(database_url: str) -> None:
-    result = _cli(database_url, "db", "check")
+    result = cpanet(database_url, "db", "check")
     assert result.returncode == 0, result.stderr
     assert "agree" in result.stdout
 
 
 def test_migrating_again_is_a_no_op(database_url: str) -> None:
-    result = _cli(database_url, "db", "migrate")
+    result = cpanet(database_url, "db", "migrate")
     assert result.returncode == 0, result.stderr
     assert "No migrations" in result.stdout or "migrations applied" in result.stdout
 
