@@ -23,7 +23,7 @@ from network.tracking.clickid import new_click_id
 from network.tracking.events import ClickEvent
 from network.tracking.journal import JournalWriter
 from network.tracking.links import ParsedLink, parse
-from network.tracking.registry import SnapshotRegistry
+from network.tracking.registry import Node, SnapshotRegistry
 from network.tracking.useragent import classify
 
 VISITOR_COOKIE = "cpn_vid"
@@ -108,13 +108,14 @@ class ClickHandler:
         await self._click(scope, send, link, node, headers)
 
     async def _click(
-        self, scope: Scope, send: Send, link: ParsedLink, node: Any, headers: dict[bytes, bytes]
+        self, scope: Scope, send: Send, link: ParsedLink, node: Node, headers: dict[bytes, bytes]
     ) -> None:
         target = link.target_id
         if link.dialect == "cake" and link.landing_id is not None:
             target = node.landing_offer.get(link.landing_id)
         ua = headers.get(b"user-agent", b"").decode("latin-1")[:1000]
         ip, country = self._client(scope, headers)
+        referrer = headers.get(b"referer", b"").decode("latin-1")[:1000]
         device, os_name = classify(ua)
         now = time.time()
         click_id = new_click_id(now)
@@ -148,7 +149,7 @@ class ClickHandler:
                     country,
                     device,
                     os_name,
-                    headers.get(b"referer", b"").decode("latin-1")[:1000],
+                    referrer,
                     link.source,
                     link.creative_id,
                 )
@@ -179,7 +180,7 @@ class ClickHandler:
                 score,
                 ip,
                 ua,
-                headers.get(b"referer", b"").decode("latin-1")[:1000],
+                referrer,
                 country,
                 device,
                 os_name,

@@ -112,7 +112,6 @@ class Forwarder:
         self.batch_size = batch_size
         self.idle = idle
         self.fsync_every = fsync_every
-        self.delivered = 0
 
     async def drain(self) -> int:
         """Deliver everything in the journal now; return how many clicks went out."""
@@ -124,7 +123,6 @@ class Forwarder:
             await self.delivery.deliver(frames)
             self.reader.commit(after)
             sent += count
-            self.delivered += count
 
     async def run(self) -> None:
         backoff = 0.1

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,10 +164,3 @@ class JournalReader:
         for segment in finished:
             _segment_path(self.directory, segment).unlink(missing_ok=True)
         self.position = position
-
-    def backlog(self) -> Iterator[int]:
-        """Bytes not yet delivered, per segment (for monitoring)."""
-        for segment in segments(self.directory):
-            if segment >= self.position.segment:
-                size = _segment_path(self.directory, segment).stat().st_size
-                yield size - (self.position.offset if segment == self.position.segment else 0)

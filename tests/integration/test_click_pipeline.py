@@ -51,8 +51,14 @@ def broker() -> Iterator[str]:
 
 
 @pytest.fixture
-def consumer(settings: Settings, broker: str) -> Iterator[ClickConsumer]:
-    worker = ClickConsumer(replace(settings, broker=replace(settings.broker, amqp_url=broker)))
+def amqp(settings: Settings, broker: str) -> Settings:
+    """The test settings, with clicks going through the real broker."""
+    return replace(settings, broker=replace(settings.broker, amqp_url=broker))
+
+
+@pytest.fixture
+def consumer(amqp: Settings) -> Iterator[ClickConsumer]:
+    worker = ClickConsumer(amqp)
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     yield worker
@@ -83,10 +89,7 @@ def _link(world: World, i: int) -> tuple[str, dict[str, str]]:
     return f"/c/{world.offers['public']}?wm={world.webmaster_id}&sub1=n{i}", headers
 
 
-async def test_clicks_travel_through_rabbitmq_exactly_once(
-    settings: Settings, broker: str, consumer: ClickConsumer
-) -> None:
-    amqp = replace(settings, broker=replace(settings.broker, amqp_url=broker))
+async def test_clicks_travel_through_rabbitmq_exactly_once(amqp: Settings, consumer: ClickConsumer) -> None:
     async with AsyncTestClient(app=create_app(amqp)) as client:
         world = await build_world(client)
         await client.app.state.click_registry.refresh()
@@ -101,10 +104,7 @@ async def test_clicks_travel_through_rabbitmq_exactly_once(
         assert {r["click_id"] for r in stored} == ids
 
 
-async def test_rabbitmq_restart_in_the_middle_of_the_load(
-    settings: Settings, broker: str, consumer: ClickConsumer
-) -> None:
-    amqp = replace(settings, broker=replace(settings.broker, amqp_url=broker))
+async def test_rabbitmq_restart_in_the_middle_of_the_load(amqp: Settings, consumer: ClickConsumer) -> None:
     async with AsyncTestClient(app=create_app(amqp)) as client:
         world = await build_world(client)
         await client.app.state.click_registry.refresh()
