@@ -26,11 +26,22 @@ from network.accounts.controllers import (
 )
 from network.accounts.security import PasswordHashing
 from network.audit.controllers import AuditController
+from network.conversions.controllers import (
+    ConversionController,
+    PostbackAdminController,
+    receive_pixel,
+    receive_postback,
+    receive_postback_post,
+    receive_postback_tune,
+)
 from network.db import bind_tables, build_engine, start, stop
 from network.http.auth import AuthMiddleware, RateLimiter, role_guard
 from network.http.deps import DEPENDENCIES
 from network.http.problems import EXCEPTION_HANDLERS
+from network.ledger.controllers import LedgerController, PayoutBatchController, WithdrawalController
 from network.offers.controllers import MyAccessController, OfferController
+from network.outgoing import delivery as outgoing_delivery
+from network.outgoing.controllers import PostbackDeliveryController, PostbackEndpointController
 from network.settings import Settings, load_settings
 from network.tenants.controllers import NetworkController
 from network.tenants.tables import Network
@@ -39,10 +50,11 @@ from network.tracking.endpoint import ClickHandler, click_routes
 from network.tracking.forwarder import AmqpDelivery, DatabaseDelivery, Delivery, Forwarder, transient_errors
 from network.tracking.journal import JournalWriter
 from network.tracking.registry import SnapshotRegistry
+from network.worker.jobs import run_embedded
 
 log = logging.getLogger("cpanet")
 
-PUBLIC_PATHS = ["^/schema", "^/health$"]
+PUBLIC_PATHS = ["^/schema", "^/health$", "^/postback$", "^/aff_lsr$", "^/pixel.gif$"]
 
 
 class Health(msgspec.Struct):
@@ -82,10 +94,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     tasks: list[asyncio.Task[None]] = []
 
     async def on_startup() -> None:
+        outgoing_delivery.configure(settings.broker.outbound_allowlist)
         bind_tables(engine)
         await start(engine, settings.database)
         await registry.refresh()
         tasks.extend([asyncio.create_task(registry.run()), asyncio.create_task(forwarder.run())])
+        if settings.broker.runs_jobs_in_process:
+            tasks.append(asyncio.create_task(run_embedded()))
 
     async def on_shutdown() -> None:
         for task in tasks:
@@ -128,6 +143,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TermsController,
             TermsToolsController,
             AuditController,
+            LedgerController,
+            WithdrawalController,
+            PayoutBatchController,
+            receive_postback,
+            receive_postback_post,
+            receive_postback_tune,
+            receive_pixel,
+            ConversionController,
+            PostbackAdminController,
+            PostbackEndpointController,
+            PostbackDeliveryController,
         ],
         dependencies=DEPENDENCIES,
         guards=[role_guard],

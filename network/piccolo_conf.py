@@ -18,5 +18,8 @@ APP_REGISTRY = AppRegistry(
         "network.terms.piccolo_app",
         "network.tracking.piccolo_app",
         "network.audit.piccolo_app",
+        "network.conversions.piccolo_app",
+        "network.ledger.piccolo_app",
+        "network.outgoing.piccolo_app",
     ]
 )

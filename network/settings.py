@@ -61,6 +61,12 @@ class BrokerSettings:
     spool_dir: Path = Path("var/spool")
     node_id: str = "node-1"
     click_fsync: str = "interval"
+    # Run the periodic jobs (hold release, queued postbacks, outgoing postbacks) inside the web process:
+    # "auto" does so in embedded mode only; with RabbitMQ, Celery beat and workers run them.
+    jobs_in_process: str = "auto"
+    # Hosts or CIDRs (optionally with :port) that outgoing postbacks may reach despite the SSRF guard.
+    # Only for tests and local receivers; empty in production.
+    outbound_allowlist: str = ""
 
     @property
     def journal_dir(self) -> Path:
@@ -69,6 +75,10 @@ class BrokerSettings:
     @property
     def is_embedded(self) -> bool:
         return self.amqp_url == "embedded"
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        return self.jobs_in_process == "1" or (self.jobs_in_process == "auto" and self.is_embedded)
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         spool_dir=Path(e.get("CPANET_SPOOL_DIR", str(BrokerSettings.spool_dir))),
         node_id=e.get("CPANET_NODE_ID", BrokerSettings.node_id),
         click_fsync=e.get("CPANET_CLICK_FSYNC", BrokerSettings.click_fsync),
+        jobs_in_process=e.get("CPANET_JOBS_IN_PROCESS", BrokerSettings.jobs_in_process),
+        outbound_allowlist=e.get("CPANET_OUTBOUND_ALLOWLIST", BrokerSettings.outbound_allowlist),
     )
     clicks = ClickSettings(
         preload=_bool(e.get("CPANET_CLICK_PRELOAD", "1")),

@@ -78,7 +78,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        broker=BrokerSettings(spool_dir=tmp_path / "spool"),
+        # Jobs run when a test calls them, never behind its back.
+        broker=BrokerSettings(spool_dir=tmp_path / "spool", jobs_in_process="0", outbound_allowlist=""),
         # The test database holds hundreds of networks: build click engines lazily, with small fraud tables.
         clicks=ClickSettings(
             preload=False, duplicate_slots=4096, ip_slots=4096, sub_slots=1024, ua_cache_size=1024

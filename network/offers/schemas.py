@@ -23,6 +23,8 @@ GoalKind = Literal["CPA", "CPS", "CPL", "CPC"]
 CapPeriod = Literal["daily", "monthly", "total"]
 CapMetric = Literal["clicks", "conversions", "budget"]
 CapScope = Literal["shared", "per_webmaster"]
+CapPolicy = Literal["reject", "hold"]
+CtctSeconds = Annotated[int, msgspec.Meta(ge=0, le=365 * 86400)]
 PromoKind = Literal["banner", "text", "email"]
 SubValue = Annotated[str, msgspec.Meta(max_length=255)]
 # A cap limit: a whole count for clicks and conversions, a decimal amount (as a string) for budget.
@@ -79,6 +81,11 @@ class OfferCreate(msgspec.Struct, forbid_unknown_fields=True):
     currency: Currency = "USD"
     visibility: Visibility = "public"
     attribution_window_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    # At a full conversion or budget cap: reject the conversion, or hold it for review.
+    cap_policy: CapPolicy = "reject"
+    # Click-to-conversion time bounds in seconds (0: none): below_min_ctct / above_max_ctct.
+    min_ctct_seconds: CtctSeconds = 0
+    max_ctct_seconds: CtctSeconds = 0
     allowed_sources: Annotated[
         list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=50)
     ] = []
@@ -96,6 +103,9 @@ class OfferUpdate(msgspec.Struct, forbid_unknown_fields=True):
     category: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     visibility: Visibility | None = None
     attribution_window_days: Annotated[int, msgspec.Meta(ge=1, le=365)] | None = None
+    cap_policy: CapPolicy | None = None
+    min_ctct_seconds: CtctSeconds | None = None
+    max_ctct_seconds: CtctSeconds | None = None
     allowed_sources: (
         Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=50)] | None
     ) = None
@@ -156,6 +166,9 @@ class OfferOut(msgspec.Struct):
     status_reason: str
     visibility: str
     attribution_window_days: int
+    cap_policy: str
+    min_ctct_seconds: int
+    max_ctct_seconds: int
     allowed_sources: list[str]
     trafficback_url: str
     targeting: Targeting

@@ -93,6 +93,9 @@ async def _offer_out(tenant_id: int, row: dict[str, Any], my_access: str | None 
         status_reason=row["status_reason"],
         visibility=row["visibility"],
         attribution_window_days=row["attribution_window_days"],
+        cap_policy=row["cap_policy"],
+        min_ctct_seconds=row["min_ctct_seconds"],
+        max_ctct_seconds=row["max_ctct_seconds"],
         allowed_sources=list(jsoncol.load(row["allowed_sources"])),
         trafficback_url=row["trafficback_url"],
         targeting=_targeting_out(row["targeting"]),
@@ -315,6 +318,9 @@ async def create_offer(principal: Principal, data: OfferCreate) -> OfferOut:
         "status": "draft",
         "visibility": data.visibility,
         "attribution_window_days": data.attribution_window_days,
+        "cap_policy": data.cap_policy,
+        "min_ctct_seconds": data.min_ctct_seconds,
+        "max_ctct_seconds": data.max_ctct_seconds,
         "allowed_sources": jsoncol.dump(data.allowed_sources),
         "trafficback_url": data.trafficback_url,
         "targeting": _check_targeting(data.targeting),
@@ -363,7 +369,16 @@ async def update_offer(principal: Principal, offer_id: int, data: OfferUpdate) -
             raise ConflictError("an archived offer cannot be edited")
         before = msgspec.to_builtins(await _offer_out(tenant_id, row))
         values: dict[str, Any] = {}
-        for field in ("name", "description", "category", "visibility", "attribution_window_days"):
+        for field in (
+            "name",
+            "description",
+            "category",
+            "visibility",
+            "attribution_window_days",
+            "cap_policy",
+            "min_ctct_seconds",
+            "max_ctct_seconds",
+        ):
             value = getattr(data, field)
             if value is not None:
                 values[field] = value

@@ -23,6 +23,11 @@ class Offer(Table):
     attribution_window_days = Integer(default=30)
     allowed_sources = JSON(default="[]")
     trafficback_url = Varchar(length=2048, default="")
+    # What a conversion gets once a conversion or budget cap is reached: "reject" or "hold" (for review).
+    cap_policy = Varchar(length=8, default="reject")
+    # Click-to-conversion time bounds in seconds (0: no bound): below_min_ctct / above_max_ctct.
+    min_ctct_seconds = Integer(default=0)
+    max_ctct_seconds = Integer(default=0)
     # {"countries": [..], "devices": [..], "os": [..], "schedule": {"timezone": .., "hours": {"mon": [..]}}}
     targeting = JSON(default="{}")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -6,11 +6,19 @@ the two, so a route whose guard drifts from this table fails.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from network.ledger import accounts as ledger_accounts
+from network.ledger import repository as ledger_repo
+from network.ledger import service as ledger
+from network.ledger.schemas import WithdrawalIn
+from network.transaction import atomic
+from tests.support.matrix_conversions import conversion_state
 from tests.support.world import World
 
 A, S, ADV, WM = "network_admin", "staff", "advertiser", "webmaster"
@@ -47,7 +55,7 @@ class Op:
     roles: frozenset[str]
     body: Body = _none
     # Which world ids fill the path parameters, when the default (the first matching id) is not right.
-    params: dict[str, Callable[[World, str], int]] = field(default_factory=dict)
+    params: dict[str, Callable[[World, str], int | str]] = field(default_factory=dict)
     # Query string template, filled like the path (for routes that take ids in the query).
     query: str = ""
 
@@ -64,6 +72,108 @@ def _default_param(world: World, name: str, role: str) -> int:
         "version_id": world.terms["current"],
         "version2_id": world.terms["upcoming"],
     }[name]
+
+
+def _seeded(name: str) -> Callable[[World, str], int | str]:
+    return lambda w, r: conversion_state(w)[name]
+
+
+_PB: dict[str, Callable[[World, str], int | str]] = {"pb_token": _seeded("pb_token")}
+_CONV: dict[str, Callable[[World, str], int | str]] = {"conversion_id": _seeded("conversion_id")}
+CONVERSION_OPS: dict[str, Op] = {
+    "postback_get": Op("GET", "/postback", PUBLIC, params=_PB, query="token={pb_token}&click_id=unknown"),
+    "postback_post": Op("POST", "/postback", PUBLIC, params=_PB, query="token={pb_token}&click_id=unknown"),
+    "postback_tune": Op(
+        "GET", "/aff_lsr", PUBLIC, params=_PB, query="security_token={pb_token}&transaction_id=unknown"
+    ),
+    "postback_pixel": Op("GET", "/pixel.gif", PUBLIC, params=_PB, query="token={pb_token}&offer_id=1"),
+    "conversions_list": Op("GET", "/api/v1/conversions", ALL),
+    "conversions_get": Op("GET", "/api/v1/conversions/{conversion_id}", ALL, params=_CONV),
+    "conversions_transition": Op(
+        "POST",
+        "/api/v1/conversions/{conversion_id}/status",
+        frozenset({A, S, ADV}),
+        lambda w, r: {"to": "hold", "comment": "matrix"},
+        _CONV,
+    ),
+    "conversions_bulk_transition": Op(
+        "POST",
+        "/api/v1/conversions/bulk-status",
+        frozenset({A, S, ADV}),
+        lambda w, r: {"ids": [int(conversion_state(w)["conversion_id"])], "to": "approved"},
+    ),
+    "postback_credentials_create": Op(
+        "POST",
+        "/api/v1/advertisers/{advertiser_id}/postback-credentials",
+        frozenset({A, S, ADV}),
+        lambda w, r: {},
+    ),
+    "postback_credentials_list": Op(
+        "GET", "/api/v1/advertisers/{advertiser_id}/postback-credentials", frozenset({A, S, ADV})
+    ),
+    "postback_credentials_revoke": Op(
+        "DELETE",
+        "/api/v1/advertisers/{advertiser_id}/postback-credentials/{credential_id}",
+        frozenset({A, S, ADV}),
+        params={"credential_id": _seeded("credential_id")},
+    ),
+    "postbacks_log": Op("GET", "/api/v1/postbacks/log", frozenset({A, S, ADV})),
+    "coupons_create": Op(
+        "POST",
+        "/api/v1/offers/{offer_id}/coupons",
+        frozenset({A, S, ADV}),
+        lambda w, r: {"webmaster_id": w.webmaster_id, "code": f"C{uuid.uuid4().hex[:10]}"},
+    ),
+    "coupons_list": Op("GET", "/api/v1/offers/{offer_id}/coupons", ALL),
+    "leads_register": Op(
+        "POST",
+        "/api/v1/offers/{offer_id}/leads",
+        frozenset({WM}),
+        lambda w, r: {"lead_key": uuid.uuid4().hex},
+    ),
+    "leads_list": Op("GET", "/api/v1/offers/{offer_id}/leads", ALL),
+    "finance_policy_get": Op("GET", "/api/v1/network/finance", STAFF),
+    "finance_policy_put": Op("PUT", "/api/v1/network/finance", frozenset({A}), lambda w, r: {}),
+    "postback_endpoints_create": Op(
+        "POST",
+        "/api/v1/postback-endpoints",
+        frozenset({WM}),
+        lambda w, r: {"url": "https://tracker.example/pb?c={click_id}"},
+    ),
+    "postback_endpoints_list": Op("GET", "/api/v1/postback-endpoints", frozenset({A, S, WM})),
+    "postback_endpoints_update": Op(
+        "PATCH",
+        "/api/v1/postback-endpoints/{endpoint_id}",
+        frozenset({WM}),
+        lambda w, r: {"goals": []},
+        {"endpoint_id": _seeded("endpoint_id")},
+    ),
+    "postback_endpoints_disable": Op(
+        "DELETE",
+        "/api/v1/postback-endpoints/{endpoint_id}",
+        frozenset({WM}),
+        params={"endpoint_id": _seeded("endpoint_id")},
+    ),
+    "postback_endpoints_test": Op(
+        "POST",
+        "/api/v1/postback-endpoints/{endpoint_id}/test",
+        frozenset({WM}),
+        params={"endpoint_id": _seeded("endpoint_id")},
+    ),
+    "postback_deliveries_list": Op("GET", "/api/v1/postback-deliveries", frozenset({A, S, WM})),
+    "postback_deliveries_get": Op(
+        "GET",
+        "/api/v1/postback-deliveries/{delivery_id}",
+        frozenset({A, S, WM}),
+        params={"delivery_id": _seeded("delivery_id")},
+    ),
+    "postback_deliveries_replay": Op(
+        "POST",
+        "/api/v1/postback-deliveries/{delivery_id}/replay",
+        frozenset({A, S, WM}),
+        params={"delivery_id": _seeded("delivery_id")},
+    ),
+}
 
 
 OPS: dict[str, Op] = {
@@ -212,6 +322,49 @@ OPS: dict[str, Op] = {
         "POST", "/api/v1/terms/validate", frozenset({A, S, ADV}), lambda w, r: {"payout": 1, "revenue": 2}
     ),
     "my_terms": Op("GET", "/api/v1/my/terms", frozenset({WM})),
+    **CONVERSION_OPS,
+    "balance_get": Op("GET", "/api/v1/balance", ALL),
+    "ledger_list": Op("GET", "/api/v1/ledger", ALL),
+    "advertiser_deposit": Op(
+        "POST",
+        "/api/v1/advertisers/{advertiser_id}/deposits",
+        STAFF,
+        lambda w, r: {"amount": "10.00", "currency": "USD", "note": "matrix"},
+    ),
+    "withdrawal_create": Op("POST", "/api/v1/withdrawals", frozenset({WM}), lambda w, r: _withdrawal_body(w)),
+    "withdrawals_list": Op("GET", "/api/v1/withdrawals", frozenset({A, S, WM})),
+    "withdrawal_approve": Op(
+        "POST",
+        "/api/v1/withdrawals/{withdrawal_id}/approve",
+        STAFF,
+        params={"withdrawal_id": lambda w, r: ledger_state(w)["requested"]},
+    ),
+    "withdrawal_reject": Op(
+        "POST",
+        "/api/v1/withdrawals/{withdrawal_id}/reject",
+        STAFF,
+        lambda w, r: {"reason": "matrix"},
+        {"withdrawal_id": lambda w, r: ledger_state(w)["rejectable"]},
+    ),
+    "payout_batches_list": Op("GET", "/api/v1/payout-batches", STAFF),
+    "payout_batch_get": Op(
+        "GET",
+        "/api/v1/payout-batches/{batch_id}",
+        STAFF,
+        params={"batch_id": lambda w, r: ledger_state(w)["batch"]},
+    ),
+    "payout_batch_csv": Op(
+        "GET",
+        "/api/v1/payout-batches/{batch_id}/csv",
+        STAFF,
+        params={"batch_id": lambda w, r: ledger_state(w)["batch"]},
+    ),
+    "payout_batch_pay": Op(
+        "POST",
+        "/api/v1/payout-batches/{batch_id}/paid",
+        STAFF,
+        params={"batch_id": lambda w, r: ledger_state(w)["batch"]},
+    ),
 }
 
 
@@ -226,9 +379,49 @@ def path_for(op: Op, world: World, role: str = WM) -> str:
         "group_id",
         "version_id",
         "version2_id",
+        "withdrawal_id",
+        "batch_id",
     ):
         token = "{" + name + "}"
         if token in path:
             value = op.params[name](world, role) if name in op.params else _default_param(world, name, role)
             path = path.replace(token, str(value))
+    for name, value_of in op.params.items():
+        path = path.replace("{" + name + "}", str(value_of(world, role)))
     return path
+
+
+# The withdrawal and payout routes need money, withdrawals and a batch. Bodies and path parameters are plain
+# functions, so that state is made once per world on a worker thread with its own event loop: the test engines
+# open a connection per query (pool_max=0), so nothing is shared with the test's loop, which waits meanwhile.
+_LEDGER: dict[str, dict[str, int]] = {}
+
+
+def ledger_state(world: World) -> dict[str, int]:
+    if world.tag not in _LEDGER:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            _LEDGER[world.tag] = pool.submit(asyncio.run, _seed_ledger(world)).result()
+    return _LEDGER[world.tag]
+
+
+async def _seed_ledger(world: World) -> dict[str, int]:
+    wm, staff = world.principals[WM], world.principals[S]
+    async with atomic():
+        await ledger_repo.post(
+            tenant_id=world.network_id,
+            kind="adjustment",
+            key="matrix-seed",
+            legs=[
+                ledger_repo.Leg(ledger_accounts.PAYOUT_COST, "USD", -10_000),
+                ledger_repo.Leg(ledger_accounts.wm_available(world.webmaster_id), "USD", 10_000),
+            ],
+        )
+    ids = [(await ledger.request_withdrawal(wm, WithdrawalIn(amount="1.00"))).id for _ in range(3)]
+    batch = (await ledger.approve(staff, ids[2])).batch_id
+    assert batch is not None
+    return {"requested": ids[0], "rejectable": ids[1], "batch": batch}
+
+
+def _withdrawal_body(world: World) -> dict[str, Any]:
+    ledger_state(world)
+    return {"amount": "0.01", "currency": "USD"}

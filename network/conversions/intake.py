@@ -1,0 +1,508 @@
+"""One inbound postback, end to end: authenticate, attribute, price, check, de-duplicate, reserve caps,
+write the conversion with its ledger postings, history, audit and outgoing postbacks in one transaction,
+log it, and answer with the decision. Never a silent 200.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from network import jsoncol
+from network.accounts.tables import Webmaster
+from network.audit import service as audit
+from network.conversions import caps, lifecycle, policy
+from network.conversions.attribution import Attributed, ClickNotStoredYet, NotAttributed, attribute
+from network.conversions.auth import Credential, PostbackAuthError, authenticate
+from network.conversions.dialects import PostbackInput, loggable, parse, requested_status
+from network.conversions.pricing import Priced, hold_until, price
+from network.conversions.tables import Conversion, PostbackLog, QueuedPostback
+from network.errors import ValidationError
+from network.ledger import accounts
+from network.ledger import repository as ledger
+from network.money import from_minor, to_minor
+from network.offers.tables import Goal, Offer
+from network.transaction import atomic
+from rules.money import quantize
+
+Row = dict[str, Any]
+
+
+@dataclass
+class Answer:
+    decision: str
+    reason: str | None = None
+    message: str = ""
+    http_status: int = 200
+    conversion_id: int | None = None
+    click_id: str | None = None
+    offer_id: int | None = None
+    goal: str | None = None
+    status: str | None = None
+    terms_version: int | None = None
+    payout: str | None = None
+    currency: str | None = None
+    hold_until: datetime | None = None
+    attribution: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    path: str
+    params: Mapping[str, str]
+    ip: str
+    visitor_id: str
+    at: datetime
+
+
+def _sale(data: PostbackInput, currency: str) -> Decimal | None:
+    if not data.sale_amount:
+        return None
+    try:
+        value = Decimal(data.sale_amount)
+    except InvalidOperation:
+        raise ValidationError(f"sale_amount {data.sale_amount!r} is not a number") from None
+    if not value.is_finite() or value < 0 or value > Decimal("1e12"):
+        raise ValidationError("sale_amount must be a non-negative amount")
+    return quantize(value, currency)
+
+
+async def _goal(offer: Row, key: str) -> str:
+    goals = await Goal.select(Goal.id, Goal.key).where(Goal.offer == offer["id"]).order_by(Goal.id)
+    if not goals:
+        return key
+    if not key:
+        return str(goals[0]["key"])
+    for goal in goals:
+        if goal["key"] == key or str(goal["id"]) == key:
+            return str(goal["key"])
+    raise NotAttributed("unknown_goal", f"goal {key!r} is not a goal of offer {offer['id']}")
+
+
+async def _referrers(tenant_id: int, webmaster_id: int, levels: int) -> list[int]:
+    chain: list[int] = []
+    current = webmaster_id
+    while len(chain) < levels:
+        row = (
+            await Webmaster.select(Webmaster.referred_by)
+            .where((Webmaster.network == tenant_id) & (Webmaster.id == current))
+            .first()
+        )
+        if row is None or row["referred_by"] is None or int(row["referred_by"]) in {*chain, webmaster_id}:
+            break
+        current = int(row["referred_by"])
+        chain.append(current)
+    return chain
+
+
+def _initial_status(requested: str | None, priced: Priced) -> tuple[str, str]:
+    """(status, reason) before caps and the balance gate."""
+    if priced.reject_reason:
+        return "rejected", priced.reject_reason
+    if priced.rule_status == "reject":
+        return "rejected", priced.rule_reason or "terms_rejected"
+    if requested == "reject" or requested == "reverse":
+        return "rejected", "advertiser_rejected"
+    if requested == "pending":
+        return "pending", ""
+    if requested == "hold" or priced.rule_status == "hold":
+        return "hold", priced.rule_reason or ""
+    return ("hold", "") if priced.hold_days > 0 else ("approved", "")
+
+
+async def _log(
+    tenant_id: int, advertiser_id: int | None, data: PostbackInput, got: Received, answer: Answer
+) -> None:
+    await PostbackLog.insert(
+        PostbackLog(
+            network=tenant_id,
+            advertiser=advertiser_id,
+            received_at=got.at,
+            dialect=data.dialect,
+            ip=got.ip,
+            params=jsoncol.dump(loggable(got.params)),
+            decision=answer.decision,
+            reason=answer.reason or "",
+            message=answer.message[:1000],
+            http_status=answer.http_status,
+            click_id=data.click_id[:64],
+            conversion=answer.conversion_id,
+        )
+    )
+
+
+async def receive(got: Received) -> Answer:
+    data = parse(got.path, got.params)
+    try:
+        credential = await authenticate(
+            token=data.token,
+            params=got.params,
+            timestamp=data.timestamp,
+            signature_value=data.signature,
+            ip=got.ip,
+            now=time.time(),
+        )
+    except PostbackAuthError as exc:
+        answer = Answer("rejected", exc.code, exc.message, exc.status)
+        if exc.credential is not None:
+            await _log(exc.credential.network_id, exc.credential.advertiser_id, data, got, answer)
+        return answer
+    return await process(credential, data, got)
+
+
+async def process(
+    credential: Credential, data: PostbackInput, got: Received, *, queued: bool = False
+) -> Answer:
+    tenant_id = credential.network_id
+    try:
+        answer = await _decide(credential, data, got, queued=queued)
+    except ValidationError as exc:
+        answer = Answer("rejected", "invalid_parameter", exc.detail, 422)
+    if answer.decision not in {"accepted", "updated"} and not (queued and answer.decision == "queued"):
+        await _log(tenant_id, credential.advertiser_id, data, got, answer)
+    return answer
+
+
+async def _decide(credential: Credential, data: PostbackInput, got: Received, *, queued: bool) -> Answer:
+    tenant_id = credential.network_id
+    try:
+        requested = requested_status(data.status)
+    except ValueError:
+        return Answer("rejected", "invalid_parameter", f"status {data.status!r} is not a status we know", 422)
+    finance, net = await policy.load(tenant_id)
+    try:
+        a = await attribute(
+            tenant_id=tenant_id,
+            advertiser_id=credential.advertiser_id,
+            data=data,
+            visitor_id=got.visitor_id,
+            now=got.at,
+            grace=finance.attribution_grace_seconds,
+        )
+        goal = await _goal(a.offer, data.goal)
+    except ClickNotStoredYet:
+        if queued:
+            return Answer(
+                "queued", "click_not_stored_yet", "still waiting for the click", 202, click_id=data.click_id
+            )
+        await _queue(credential, got, finance.attribution_grace_seconds)
+        return Answer(
+            "queued",
+            "click_not_stored_yet",
+            "the click is recent and not stored yet; the conversion will be attributed as soon as it is "
+            "(GET /api/v1/postbacks/log shows the outcome)",
+            202,
+            click_id=data.click_id,
+        )
+    except NotAttributed as exc:
+        return Answer("rejected", exc.code, exc.message, 200, click_id=data.click_id or None)
+    currency = a.offer["currency"]
+    if data.currency and data.currency.upper() != currency:
+        return Answer(
+            "rejected",
+            "currency_mismatch",
+            f"the offer is priced in {currency}, not {data.currency}",
+            200,
+            click_id=data.click_id or None,
+            offer_id=int(a.offer["id"]),
+        )
+    sale = _sale(data, currency)
+    priced = await price(tenant_id=tenant_id, a=a, data=data, goal=goal, sale=sale, now=got.at, net=net)
+    dedup = data.order_id or f"click:{a.click['click_id'] if a.click else data.coupon or data.lead}:{goal}"
+    async with atomic():
+        answer = await _write(credential, data, got, a, goal, sale, priced, requested, dedup, finance, net)
+        if answer.decision in {"accepted", "updated"}:
+            await _log(tenant_id, credential.advertiser_id, data, got, answer)
+    return answer
+
+
+async def _queue(credential: Credential, got: Received, grace: int) -> None:
+    await QueuedPostback.insert(
+        QueuedPostback(
+            network=credential.network_id,
+            advertiser=credential.advertiser_id,
+            click_id=parse(got.path, got.params).click_id,
+            payload=jsoncol.dump(
+                {"path": got.path, "params": dict(got.params), "ip": got.ip, "at": got.at.isoformat()}
+            ),
+            received_at=got.at,
+            expires_at=got.at + timedelta(seconds=grace),
+        )
+    )
+
+
+def _answer(row: Row, decision: str, message: str) -> Answer:
+    return Answer(
+        decision,
+        row["reason"] or None,
+        message,
+        200,
+        conversion_id=int(row["id"]),
+        click_id=row["click_id"],
+        offer_id=int(row["offer"]),
+        goal=row["goal"],
+        status=row["status"],
+        terms_version=row["terms_version"],
+        payout=str(from_minor(int(row["payout"]), row["currency"])),
+        currency=row["currency"],
+        hold_until=row["hold_until"],
+        attribution=row["attribution"],
+    )
+
+
+async def _duplicate(credential: Credential, row: Row, requested: str | None, got: Received) -> Answer:
+    """The same order again. A status the advertiser asks for is applied as its decision (Affise and
+    Voluum send updates this way); otherwise, and when the move is not allowed, it is a duplicate."""
+    target = {"approve": "approved", "reject": "rejected", "reverse": "reversed", "hold": "hold"}.get(
+        requested or ""
+    )
+    if (
+        target == "approved"
+        and row["status"] == "pending"
+        and row["hold_until"]
+        and row["hold_until"] > got.at
+    ):
+        target = "hold"
+    if (
+        target
+        and target != row["status"]
+        and lifecycle.ADVERTISER_MOVES.get(row["status"], frozenset()) >= {target}
+    ):
+        reason = {"rejected": "advertiser_rejected", "reversed": "advertiser_reversed"}.get(target, "")
+        new = await lifecycle.transition(
+            tenant_id=credential.network_id,
+            conversion_id=int(row["id"]),
+            to=target,
+            reason=reason,
+            comment="status sent by the advertiser's postback",
+            actor=None,
+            hold_until=row["hold_until"],
+        )
+        if new is not None:
+            return _answer(new, "updated", f"conversion {row['id']} is now {target}")
+    return _answer(row, "duplicate", f"order already recorded as conversion {row['id']} ({row['status']})")
+
+
+async def _write(
+    credential: Credential,
+    data: PostbackInput,
+    got: Received,
+    a: Attributed,
+    goal: str,
+    sale: Decimal | None,
+    priced: Priced,
+    requested: str | None,
+    dedup: str,
+    finance: policy.FinancePolicy,
+    net: dict[str, str],
+) -> Answer:
+    tenant_id = credential.network_id
+    offer_id = int(a.offer["id"])
+    currency = a.offer["currency"]
+    status, reason = _initial_status(requested, priced)
+    detail = priced.reject_detail
+    payout = to_minor(priced.payout, currency)
+    revenue = to_minor(priced.revenue, currency)
+    click = a.click or {}
+    values: dict[str, Any] = {
+        "network": tenant_id,
+        "offer": offer_id,
+        "advertiser": credential.advertiser_id,
+        "webmaster": a.webmaster_id,
+        "goal": goal,
+        "click_id": click.get("click_id", ""),
+        "click_at": a.click_at,
+        "attribution": a.method,
+        "terms_version": a.terms_version,
+        "status": "rejected",
+        "reason": "processing",
+        "dedup_key": dedup[:200],
+        "order_id": data.order_id[:128],
+        "currency": currency,
+        "billable": False,
+        "sale_amount": None if sale is None else to_minor(sale, currency),
+        "hold_days": priced.hold_days,
+        "ctct_seconds": priced.ctct_seconds,
+        "country": click.get("country", ""),
+        "ip": click.get("ip", ""),
+        **{f"sub{i}": click.get(f"sub{i}", "") for i in range(1, 6)},
+        "params": jsoncol.dump({"dialect": data.dialect, **data.adv}),
+        "created_at": got.at,
+        "updated_at": got.at,
+    }
+    # The dedup key is claimed first: a concurrent identical postback waits on the unique index and then
+    # finds this row, so exactly one of them reserves caps and posts to the ledger.
+    inserted = (
+        await Conversion.insert(Conversion(**values))
+        .on_conflict(action="DO NOTHING")
+        .returning(Conversion.id)
+    )
+    if not inserted:
+        existing = (
+            await Conversion.select()
+            .where(
+                (Conversion.network == tenant_id)
+                & (Conversion.offer == offer_id)
+                & (Conversion.dedup_key == dedup[:200])
+            )
+            .first()
+        )
+        assert existing is not None
+        return await _duplicate(credential, existing, requested, got)
+    conversion_id = int(inserted[0]["id"])
+    billable = status != "rejected"
+    if billable:
+        full = await caps.reserve(
+            tenant_id=tenant_id,
+            offer_id=offer_id,
+            webmaster_id=a.webmaster_id,
+            payout=payout,
+            at=got.at,
+            timezone=net["timezone"],
+        )
+        if full is not None:
+            policy_word = a.offer["cap_policy"]
+            status = "rejected" if policy_word == "reject" else "hold"
+            reason, detail = "cap_reached", f"the offer's {full} cap is reached (policy: {policy_word})"
+            billable = status != "rejected"
+    gate_hit = False
+    if billable and finance.balance_gate != "off" and revenue > 0:
+        prepaid = accounts.adv_prepaid(credential.advertiser_id)
+        balance = (await ledger.balances(tenant_id=tenant_id, accounts=[prepaid])).get((prepaid, currency), 0)
+        if balance < revenue:
+            gate_hit = True
+            status, reason = "hold", "advertiser_balance"
+            detail = (
+                "the advertiser's prepaid balance does not cover this conversion; held until it is funded"
+            )
+    until = None
+    if status == "hold" and reason not in {"cap_reached", "advertiser_balance"}:
+        until = hold_until(got.at, priced.hold_days, net["timezone"])
+    commission_rows: list[list[int]] = []
+    if billable:
+        shares = finance.shares()
+        referrers = await _referrers(tenant_id, a.webmaster_id, len(shares))
+        for level, (referrer, share) in enumerate(zip(referrers, shares, strict=False), start=1):
+            amount = int((Decimal(payout) * share).to_integral_value(ROUND_HALF_EVEN))
+            if amount:
+                commission_rows.append([referrer, level, amount])
+    await Conversion.update(
+        {
+            Conversion.status: status,
+            Conversion.reason: reason,
+            Conversion.reason_detail: detail[:1000],
+            Conversion.billable: billable,
+            Conversion.payout: payout if billable else 0,
+            Conversion.revenue: revenue if billable else 0,
+            Conversion.hold_until: until,
+            Conversion.commissions: jsoncol.dump(commission_rows),
+            Conversion.decided_at: got.at if status in {"approved", "rejected"} else None,
+        }
+    ).where(Conversion.id == conversion_id)
+    row = await lifecycle.load(tenant_id, conversion_id)
+    event_id = await lifecycle.record_event(row, from_status="", reason=reason, comment=detail, actor=None)
+    await lifecycle.settle(row, event_id=event_id, kind="conversion")
+    await audit.record(
+        network_id=tenant_id,
+        actor=None,
+        entity="conversion",
+        entity_id=row["id"],
+        action="conversion.created",
+        after={
+            "status": status,
+            "reason": reason,
+            "payout": str(priced.payout),
+            "terms_version": a.terms_version,
+        },
+        reason=detail or reason,
+    )
+    if gate_hit and finance.balance_gate == "pause_offer" and a.offer["status"] == "active":
+        await _pause_for_balance(tenant_id, a.offer)
+    from network.outgoing import enqueue
+
+    if billable:
+        await enqueue.for_conversion(row, event=status, previous=None)
+    decision = "accepted" if billable else "rejected"
+    message = detail or f"conversion {row['id']} recorded as {status}"
+    return _answer(row, decision, message)
+
+
+async def _pause_for_balance(tenant_id: int, offer: Row) -> None:
+    why = "paused automatically: the advertiser's prepaid balance cannot cover new conversions"
+    await Offer.update(
+        {Offer.status: "paused", Offer.status_reason: why, Offer.updated_at: datetime.now(UTC)}
+    ).where((Offer.network == tenant_id) & (Offer.id == offer["id"]))
+    await audit.record(
+        network_id=tenant_id,
+        actor=None,
+        entity="offer",
+        entity_id=offer["id"],
+        action="offer.paused",
+        before={"status": offer["status"]},
+        after={"status": "paused"},
+        reason=why,
+    )
+
+
+async def retry_queued(now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Attribute postbacks that were waiting for their click (Celery beat runs this every few seconds)."""
+    now = now or datetime.now(UTC)
+    done = {"attributed": 0, "expired": 0, "waiting": 0}
+    rows = (
+        await QueuedPostback.select()
+        .where(QueuedPostback.state == "queued")
+        .order_by(QueuedPostback.id)
+        .limit(limit)
+    )
+    for row in rows:
+        payload = jsoncol.load(row["payload"])
+        got = Received(
+            path=payload["path"],
+            params=payload["params"],
+            ip=payload["ip"],
+            visitor_id="",
+            at=datetime.fromisoformat(payload["at"]),
+        )
+        credential = Credential(
+            id=0,
+            network_id=int(row["network"]),
+            advertiser_id=int(row["advertiser"]),
+            ip_allowlist=(),
+            hmac_secret="",
+            require_hmac=False,
+        )
+        data = parse(got.path, got.params)
+        answer = await process(credential, data, got, queued=True)
+        if answer.decision == "queued":
+            if row["expires_at"] <= now:
+                state, reason = "expired", "unknown_click"
+                await _log(
+                    int(row["network"]),
+                    int(row["advertiser"]),
+                    data,
+                    got,
+                    Answer("rejected", "unknown_click", "the click never arrived within the grace period"),
+                )
+                done["expired"] += 1
+            else:
+                done["waiting"] += 1
+                await QueuedPostback.update({QueuedPostback.attempts: QueuedPostback.attempts + 1}).where(
+                    QueuedPostback.id == row["id"]
+                )
+                continue
+        else:
+            state, reason = "done", answer.reason or answer.decision
+            done["attributed"] += 1
+        await QueuedPostback.update(
+            {
+                QueuedPostback.state: state,
+                QueuedPostback.reason: reason,
+                QueuedPostback.conversion: answer.conversion_id,
+            }
+        ).where(QueuedPostback.id == row["id"])
+    return done

@@ -1,0 +1,1 @@
+"""Outgoing postbacks to webmasters: endpoints, signed delivery with retries, the delivery log."""
