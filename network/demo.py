@@ -246,6 +246,7 @@ async def _seed(settings: Settings) -> dict[str, Any]:
 
     visibilities = ["public"] * 10 + ["approval_required"] * 6 + ["private"] * 4
     first_terms: int | None = None
+    live_public: list[tuple[Principal, int]] = []
     for n, visibility in enumerate(visibilities, start=1):
         adv = advertisers[n % 3]
         offer = await offers.create_offer(adv, _offer(rng, n, visibility))
@@ -263,6 +264,8 @@ async def _seed(settings: Settings) -> dict[str, Any]:
         if n == 19:
             continue  # one waits in the moderation queue
         await offers.transition(staff, offer.id, Transition(to="active", reason="demo approval"))
+        if visibility == "public":
+            live_public.append((adv, offer.id))
         if visibility == "private":
             assert webmasters[0].webmaster_id is not None
             await access.invite(adv, offer.id, Invitation(webmaster_id=webmasters[0].webmaster_id))
@@ -287,10 +290,77 @@ async def _seed(settings: Settings) -> dict[str, Any]:
     for u in users:
         u["api_key"] = keyed.get(u["email"], "(pending approval)")
     assert webmasters[0].webmaster_id is not None
+    postback_tokens = await _demo_money(network_id, staff, advertisers, webmasters[0], live_public[:3])
     return {
+        "postback_tokens": postback_tokens,
         "network": DEMO_SLUG,
         "tracking_host": tracking_host,
         "users": users,
         "terms_version_id": first_terms,
         "demo_click": f"http://{tracking_host}/c/1?wm={webmasters[0].webmaster_id}&sub1=demo",
     }
+
+
+async def _demo_money(
+    network_id: int,
+    staff: Principal,
+    advertisers: list[Principal],
+    webmaster: Principal,
+    live: list[tuple[Principal, int]],
+) -> dict[str, str]:
+    """Prepaid balances, a two-level referral programme, postback tokens, and a few conversions made through
+    the real postback path (on clicks stored as the pipeline stores them), so the cabinets show money."""
+    from network.conversions import intake
+    from network.conversions import service as conversions
+    from network.conversions.policy import FinancePolicy, save
+    from network.conversions.schemas import CredentialIn
+    from network.ledger import service as ledger
+    from network.ledger.schemas import DepositIn
+    from network.offers.tables import Offer
+    from network.tracking.clickid import new_click_id
+    from network.tracking.tables import Click
+
+    await save(network_id, FinancePolicy(referral_shares=["5", "2"]))
+    tokens: dict[str, str] = {}
+    for n, adv in enumerate(advertisers, start=1):
+        assert adv.advertiser_id is not None
+        await ledger.deposit(
+            staff, adv.advertiser_id, DepositIn(amount="5000.00", currency="USD", note="demo prepayment")
+        )
+        created = await conversions.create_credential(adv, adv.advertiser_id, CredentialIn())
+        tokens[f"adv{n}@demo.example"] = created.token or ""
+    assert webmaster.webmaster_id is not None
+    statuses = ["approved", "pending", "approved", "rejected", ""]
+    for adv, offer_id in live:
+        offer = await Offer.select(Offer.advertiser).where(Offer.id == offer_id).first()
+        assert offer is not None and adv.advertiser_id == offer["advertiser"]
+        token = tokens[f"adv{advertisers.index(adv) + 1}@demo.example"]
+        for k, status in enumerate(statuses):
+            at = datetime.now(UTC)
+            click_id = new_click_id(at.timestamp())
+            version = await terms.pin(
+                tenant_id=network_id, offer_id=offer_id, webmaster_id=webmaster.webmaster_id, at=at
+            )
+            await Click.insert(
+                Click(
+                    click_id=click_id,
+                    network=network_id,
+                    offer=offer_id,
+                    webmaster=webmaster.webmaster_id,
+                    terms_version=version,
+                    created_at=at,
+                    country="DE",
+                    device="mobile",
+                    os="android",
+                    sub1="demo",
+                )
+            )
+            params = {"token": token, "click_id": click_id, "order_id": f"demo-{offer_id}-{k}"}
+            if status:
+                params["status"] = status
+            await intake.receive(
+                intake.Received(
+                    path="/postback", params=params, ip="127.0.0.1", visitor_id="", at=datetime.now(UTC)
+                )
+            )
+    return tokens
