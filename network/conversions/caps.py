@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from network.audit import service as audit
 from network.conversions.tables import CapUsage
 from network.offers.tables import OfferCap
 
@@ -34,11 +35,17 @@ def period_key(period: str, at: datetime, timezone: str) -> str:
     return "total"
 
 
+def _label(cap: dict[str, object]) -> str:
+    return f"{cap['metric']} {cap['period']}" + (" per webmaster" if cap["scope"] == "per_webmaster" else "")
+
+
 async def reserve(
     *, tenant_id: int, offer_id: int, webmaster_id: int, payout: int, at: datetime, timezone: str
 ) -> str | None:
     """Reserve every conversion and budget cap of the offer; None if all fit, else the cap that is full
-    (e.g. "conversions daily"), with nothing reserved."""
+    (e.g. "conversions daily"), with nothing reserved. The reservation that fills a shared cap writes an
+    audit row, which makes every click node rebuild its snapshot and send the offer's clicks to trafficback
+    until the period ends (network/tracking/snapshot.py reads the usage)."""
     caps = await OfferCap.select().where(
         (OfferCap.network == tenant_id)
         & (OfferCap.offer == offer_id)
@@ -53,13 +60,26 @@ async def reserve(
             webmaster_id if cap["scope"] == "per_webmaster" else 0,
             amount,
         )
-        if not await _take(tenant_id, offer_id, reservation, int(cap["limit_value"])):
+        taken = await _take(tenant_id, offer_id, reservation, int(cap["limit_value"]))
+        if taken is None:
             for earlier in done:
                 await _give_back(tenant_id, offer_id, earlier)
-            return f"{cap['metric']} {cap['period']}" + (
-                " per webmaster" if cap["scope"] == "per_webmaster" else ""
-            )
+            return _label(cap)
         done.append(reservation)
+        if taken >= int(cap["limit_value"]):
+            await audit.record(
+                network_id=tenant_id,
+                actor=None,
+                entity="offer",
+                entity_id=offer_id,
+                action="offer.cap_reached",
+                after={
+                    "cap": _label(cap),
+                    "period": reservation.period_key,
+                    "webmaster": reservation.webmaster,
+                },
+                reason=f"the {_label(cap)} cap is reached: clicks go to trafficback until the period ends",
+            )
     return None
 
 
@@ -73,9 +93,10 @@ def _key(tenant_id: int, offer_id: int, r: Reservation):  # type: ignore[no-unty
     )
 
 
-async def _take(tenant_id: int, offer_id: int, r: Reservation, limit: int) -> bool:
+async def _take(tenant_id: int, offer_id: int, r: Reservation, limit: int) -> int | None:
+    """The new usage after taking ``r``, or None if it does not fit."""
     if r.amount > limit:
-        return False
+        return None
     await CapUsage.insert(
         CapUsage(
             network=tenant_id, offer=offer_id, metric=r.metric, period_key=r.period_key, webmaster=r.webmaster
@@ -84,22 +105,23 @@ async def _take(tenant_id: int, offer_id: int, r: Reservation, limit: int) -> bo
     rows = (
         await CapUsage.update({CapUsage.used: CapUsage.used + r.amount})
         .where(_key(tenant_id, offer_id, r) & (CapUsage.used <= limit - r.amount))
-        .returning(CapUsage.id)
+        .returning(CapUsage.used)
     )
-    return bool(rows)
+    return int(rows[0]["used"]) if rows else None
 
 
 async def _give_back(tenant_id: int, offer_id: int, r: Reservation) -> None:
     await CapUsage.update({CapUsage.used: CapUsage.used - r.amount}).where(_key(tenant_id, offer_id, r))
 
 
-async def used(*, tenant_id: int, offer_ids: list[int], period_keys: list[str]) -> list[dict[str, object]]:
-    """Current usage rows, for the click snapshot (a full conversion cap sends clicks to trafficback)."""
-    if not offer_ids:
-        return []
-    rows: list[dict[str, object]] = await CapUsage.select().where(
-        (CapUsage.network == tenant_id)
-        & CapUsage.offer.is_in(offer_ids)
-        & CapUsage.period_key.is_in(period_keys)
+async def usage(*, tenant_id: int, at: datetime, timezone: str) -> dict[tuple[int, str, str, int], int]:
+    """(offer, metric, period, webmaster) -> used, for the periods current at ``at``: what the click snapshot
+    needs to send a capped offer's clicks to trafficback."""
+    keys = {period_key(p, at, timezone): p for p in ("daily", "monthly", "total")}
+    rows = await CapUsage.select().where(
+        (CapUsage.network == tenant_id) & CapUsage.period_key.is_in(list(keys))
     )
-    return rows
+    return {
+        (int(r["offer"]), str(r["metric"]), keys[str(r["period_key"])], int(r["webmaster"])): int(r["used"])
+        for r in rows
+    }

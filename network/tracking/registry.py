@@ -50,6 +50,7 @@ class SnapshotRegistry:
         self.max_age = max_age
         self._hosts: dict[str, int] = {}
         self._revisions: dict[int, int] = {}
+        self._seen = 0  # the newest audit row id seen by a poll
         self._by_network: dict[int, Node] = {}
         self._building: dict[int, asyncio.Lock] = {}
 
@@ -75,12 +76,16 @@ class SnapshotRegistry:
     async def refresh(self) -> int:
         """Rebuild what changed; return how many networks were rebuilt."""
         networks = await Network.select(Network.id, Network.tracking_host)
-        revisions = {
-            int(r["network"]): int(r["max"] or 0)
-            for r in await AuditEntry.select(AuditEntry.network, Max(AuditEntry.id, alias="max")).group_by(
-                AuditEntry.network
-            )
-        }
+        # Incremental: only audit rows newer than the last poll are grouped, so a poll costs one index range
+        # scan however long the audit log grows.
+        revisions = dict(self._revisions)
+        for r in (
+            await AuditEntry.select(AuditEntry.network, Max(AuditEntry.id, alias="max"))
+            .where(AuditEntry.id > self._seen)
+            .group_by(AuditEntry.network)
+        ):
+            revisions[int(r["network"])] = int(r["max"] or 0)
+            self._seen = max(self._seen, int(r["max"] or 0))
         rebuilt = 0
         now = time.time()
         for network in networks:

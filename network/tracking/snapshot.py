@@ -8,7 +8,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from fastpath import (
 )
 from network import jsoncol
 from network.accounts.tables import Webmaster, WebmasterGroupMember
+from network.conversions import caps as cap_usage
 from network.offers.tables import Landing, Offer, OfferAccess, OfferCap
 from network.tenants import repository as tenants
 from network.terms import resolution
@@ -62,21 +64,72 @@ def targeting_spec(raw: Mapping[str, Any], network_tz: str, at: float) -> Target
     )
 
 
-def cap_spec(rows: Iterable[Mapping[str, Any]], metric: str) -> CapSpec | None:
+Usage = Mapping[tuple[int, str, str, int], int]
+
+
+def cap_spec(rows: Iterable[Mapping[str, Any]], metric: str, usage: Usage | None = None) -> CapSpec | None:
+    """Limits of one metric, with the usage already counted for the current periods.
+
+    Click caps count on each click node from the snapshot's start (see docs/clicks.md, "Caps"); conversion
+    usage comes from the conversions' own reservations (network/conversions/caps.py).
+    """
+    rows = list(rows)
     limits: dict[str, int] = {}
     per_webmaster = False
     for row in rows:
         if row["metric"] == metric:
             limits[row["period"]] = int(row["limit_value"])
             per_webmaster = per_webmaster or row["scope"] == "per_webmaster"
+    used = dict(usage or {})
     if not limits:
         return None
-    # Counters start at zero until clicks and conversions are stored (the click pipeline and money issues).
+    offer_id = int(rows[0]["offer"])
+    by_webmaster: dict[int, tuple[int, int, int]] = {}
+    if per_webmaster:
+        for (offer, m, period, wm), value in used.items():
+            if offer == offer_id and m == metric and wm:
+                d, mo, t = by_webmaster.get(wm, (0, 0, 0))
+                by_webmaster[wm] = (
+                    value if period == "daily" else d,
+                    value if period == "monthly" else mo,
+                    value if period == "total" else t,
+                )
     return CapSpec(
         daily=limits.get("daily"),
         monthly=limits.get("monthly"),
         total=limits.get("total"),
         per_webmaster=per_webmaster,
+        used_daily=used.get((offer_id, metric, "daily", 0), 0),
+        used_monthly=used.get((offer_id, metric, "monthly", 0), 0),
+        used_total=used.get((offer_id, metric, "total", 0), 0),
+        used_by_webmaster=by_webmaster,
+    )
+
+
+def exhausted(rows: Iterable[Mapping[str, Any]], usage: Usage) -> frozenset[str]:
+    """Periods in which a shared conversion or budget cap of the offer is used up."""
+    full = set()
+    for row in rows:
+        if row["metric"] in {"conversions", "budget"} and row["scope"] == "shared":
+            key = (int(row["offer"]), str(row["metric"]), str(row["period"]), 0)
+            if usage.get(key, 0) >= int(row["limit_value"]):
+                full.add(str(row["period"]))
+    return frozenset(full)
+
+
+def click_caps(rows: Sequence[Mapping[str, Any]], usage: Usage) -> CapSpec | None:
+    """The offer's click caps, with a limit of zero for every period whose conversion or budget cap is used
+    up: its clicks go to trafficback (``cap_reached``) on every node until the period ends."""
+    spec = cap_spec(rows, "clicks")
+    full = exhausted(rows, usage)
+    if not full:
+        return spec
+    base = spec or CapSpec()
+    return replace(
+        base,
+        daily=0 if "daily" in full else base.daily,
+        monthly=0 if "monthly" in full else base.monthly,
+        total=0 if "total" in full else base.total,
     )
 
 
@@ -142,6 +195,7 @@ async def load_spec(
         (OfferAccess.network == tenant_id) & (OfferAccess.status == "approved")
     )
     webmasters = await Webmaster.select(Webmaster.id, Webmaster.status).where(Webmaster.network == tenant_id)
+    usage = await cap_usage.usage(tenant_id=tenant_id, at=datetime.fromtimestamp(at, UTC), timezone=tz)
     specs = []
     for offer in offers:
         pages = landings.get(int(offer["id"]), [])
@@ -165,8 +219,8 @@ async def load_spec(
                 currency=offer["currency"],
                 trafficback_url=offer["trafficback_url"] or None,
                 targeting=targeting_spec(jsoncol.load(offer["targeting"]) or {}, tz, at),
-                click_caps=cap_spec(caps.get(int(offer["id"]), []), "clicks"),
-                conversion_caps=cap_spec(caps.get(int(offer["id"]), []), "conversions"),
+                click_caps=click_caps(caps.get(int(offer["id"]), []), usage),
+                conversion_caps=cap_spec(caps.get(int(offer["id"]), []), "conversions", usage),
                 terms=terms_pins(versions.get(int(offer["id"]), []), members),
             )
         )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import fastpath
-from fastpath import Reason, build_snapshot
+from fastpath import FraudSettings, Reason, build_snapshot
 from fastpath.results import Click
 from network.accounts import service as accounts
 from network.accounts.schemas import StatusChange
 from network.offers import service as offers
 from network.offers.schemas import Transition
 from network.terms import service as terms
+from network.tracking.registry import SnapshotRegistry
 from network.tracking.snapshot import load_spec
 from tests.support.client import Client
 from tests.support.world import World, terms_payload
@@ -96,3 +99,37 @@ async def test_state_changes_show_up_in_the_next_snapshot(client: Client, world:
         _click(world.offers["approval_required"], world.webmaster_id, datetime.now(UTC), ip="81.2.69.170")
     )
     assert back.reason == Reason.OK and back.terms_version_id == deal.id
+
+
+async def test_a_change_reaches_every_click_node_within_a_second(client: Client, world: World) -> None:
+    """Two click nodes (two registries, as two processes would have), each polling on its own: pausing an
+    offer sends its clicks to trafficback on both within 1 s."""
+    fraud = FraudSettings(duplicate_slots=1024, ip_slots=1024, sub_slots=256, ua_cache_size=256)
+    nodes = [SnapshotRegistry(preload=False, fraud=fraud) for _ in range(2)]
+    host = f"t-{world.tag}.example"
+    offer_id = world.offers["public"]
+    for registry in nodes:
+        await registry.refresh()
+        node = await registry.node_for(host)
+        assert node is not None
+        assert not node.engine.decide(_click(offer_id, world.webmaster_id, datetime.now(UTC))).is_trafficback
+    loops = [asyncio.create_task(registry.run()) for registry in nodes]
+    try:
+        await offers.transition(
+            world.principals["staff"], offer_id, Transition(to="paused", reason="fanout test")
+        )
+        changed = time.monotonic()
+        seen: dict[int, float] = {}
+        while len(seen) < len(nodes) and time.monotonic() - changed < 5:
+            for n, registry in enumerate(nodes):
+                node = registry.node(host)
+                assert node is not None
+                click = _click(offer_id, world.webmaster_id, datetime.now(UTC), ip=f"81.2.70.{n + 1}")
+                if n not in seen and node.engine.decide(click).is_trafficback:
+                    seen[n] = time.monotonic() - changed
+            await asyncio.sleep(0.02)
+    finally:
+        for loop in loops:
+            loop.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+    assert len(seen) == 2 and max(seen.values()) < 1.0, seen

@@ -72,7 +72,8 @@ async def test_concurrent_conversions_against_a_cap_accept_exactly_k(client: Cli
     )
     assert response.status_code == 200, response.text
     token = (await credential(client, world))["token"]
-    clicks = [await click(client, world) for _ in range(10)]
+    clicks = [await click(client, world) for _ in range(11)]
+    late = clicks.pop()  # made before the cap fills (after that, clicks go to trafficback)
     answers = await asyncio.gather(
         *[postback(client, token, click_id=c, order_id=f"cap-{c}") for c in clicks]
     )
@@ -86,7 +87,7 @@ async def test_concurrent_conversions_against_a_cap_accept_exactly_k(client: Cli
     await client.patch(
         f"/api/v1/offers/{offer_id}", json={"cap_policy": "hold"}, headers=world.auth("advertiser")
     )
-    held = (await postback(client, token, click_id=await click(client, world), order_id="cap-hold")).json()
+    held = (await postback(client, token, click_id=late, order_id="cap-hold")).json()
     assert (held["decision"], held["status"], held["reason"]) == ("accepted", "hold", "cap_reached")
     assert held["hold_until"] is None
     await _zero_sum(world)
@@ -329,3 +330,23 @@ async def test_dialects_resolve_the_same_fields(client: Client, world: World) ->
         query = {k: v.replace("{c}", c) for k, v in params.items()}
         body = (await client.get(path, params=query)).json()
         assert body["decision"] == "accepted" and body["click_id"] == c, (path, body)
+
+
+async def test_a_full_conversion_cap_sends_clicks_to_trafficback(client: Client, world: World) -> None:
+    from network.tracking.tables import Click
+
+    await fund(world, "1000.00")
+    offer_id = world.offers["public"]
+    caps = [{"period": "daily", "metric": "conversions", "limit": "2"}]
+    await client.patch(f"/api/v1/offers/{offer_id}", json={"caps": caps}, headers=world.auth("advertiser"))
+    token = (await credential(client, world))["token"]
+    before = await click(client, world)
+    row = await Click.select(Click.is_trafficback).where(Click.click_id == before).first()
+    assert row == {"is_trafficback": False}
+    for n in range(2):
+        answer = (await postback(client, token, click_id=await click(client, world), order_id=f"full-{n}")).json()
+        assert answer["decision"] == "accepted", answer
+    # The reservation that filled the cap left an audit row; the click nodes rebuild on it.
+    after = await click(client, world)
+    row = await Click.select(Click.is_trafficback, Click.reason).where(Click.click_id == after).first()
+    assert row == {"is_trafficback": True, "reason": "cap_reached"}
