@@ -344,7 +344,9 @@ async def test_a_full_conversion_cap_sends_clicks_to_trafficback(client: Client,
     row = await Click.select(Click.is_trafficback).where(Click.click_id == before).first()
     assert row == {"is_trafficback": False}
     for n in range(2):
-        answer = (await postback(client, token, click_id=await click(client, world), order_id=f"full-{n}")).json()
+        answer = (
+            await postback(client, token, click_id=await click(client, world), order_id=f"full-{n}")
+        ).json()
         assert answer["decision"] == "accepted", answer
     # The reservation that filled the cap left an audit row; the click nodes rebuild on it.
     after = await click(client, world)
