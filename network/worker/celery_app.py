@@ -43,7 +43,11 @@ def _run(job_name: str) -> Any:
 
 
 def _register(job_name: str) -> None:
-    app.task(name=f"cpanet.{job_name}", ignore_result=True)(lambda: _run(job_name))
+    def task() -> Any:
+        return _run(job_name)
+
+    task.__name__ = task.__qualname__ = job_name
+    app.task(name=f"cpanet.{job_name}", ignore_result=True)(task)
 
 
 for _job in JOBS:
