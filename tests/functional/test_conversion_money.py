@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from network.accounts.tables import Webmaster
 from network.audit.tables import AuditEntry
-from network.conversions import holds
+from network.conversions import holds, intake
 from network.conversions.policy import FinancePolicy, save
 from network.conversions.pricing import hold_until
 from network.conversions.tables import Conversion, ConversionEvent
@@ -29,6 +29,16 @@ from tests.support.world import World, terms_payload
 async def _balance(world: World, account: str, currency: str = "USD") -> int:
     found = await ledger.balances(tenant_id=world.network_id, accounts=[account])
     return found.get((account, currency), 0)
+
+
+def _received(token: str, **params: str) -> intake.Received:
+    return intake.Received(
+        path="/postback",
+        params={"token": token, **params},
+        ip="127.0.0.1",
+        visitor_id="",
+        at=datetime.now(UTC),
+    )
 
 
 async def _zero_sum(world: World) -> None:
@@ -58,6 +68,20 @@ async def test_hundred_identical_postbacks_make_one_conversion(client: Client, w
     )
     assert txns == 1
     assert {a.json()["conversion_id"] for a in answers} == {rows[0]["id"]}
+    # The same through the service with 100 truly concurrent transactions (each its own connection), so the
+    # unique dedup key, not request ordering, is what keeps it to one (30 in flight at a time).
+    second = await click(client, world)
+    gate = asyncio.Semaphore(30)  # PostgreSQL's max_connections is shared with the rest of the suite
+
+    async def send() -> intake.Answer:
+        async with gate:
+            return await intake.receive(_received(token, click_id=second, order_id="ORD-101"))
+
+    results = await asyncio.gather(*[send() for _ in range(100)])
+    assert sorted(r.decision for r in results) == ["accepted"] + ["duplicate"] * 99
+    assert len({r.conversion_id for r in results}) == 1
+    assert await Conversion.count().where(Conversion.network == world.network_id) == 2
+    assert await LedgerTransaction.count().where(LedgerTransaction.network == world.network_id) == 3
     await _zero_sum(world)
 
 
