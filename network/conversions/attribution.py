@@ -135,12 +135,28 @@ def _from_click(offer: Row, click: Row, method: str) -> Attributed:
     )
 
 
+async def _find_click(tenant_id: int, click_id: str) -> Row | None:
+    """The click, looked up first around the time its id encodes: on PostgreSQL the clicks table is
+    partitioned by day, and the time range lets the planner probe one partition instead of all of them."""
+    where = (Click.network == tenant_id) & (Click.click_id == click_id)
+    if plausible_click_id(click_id):
+        born = datetime.fromtimestamp(click_id_time(click_id), UTC)
+        window = timedelta(seconds=60)
+        near: Row | None = (
+            await Click.select()
+            .where(where & (Click.created_at >= born - window) & (Click.created_at <= born + window))
+            .first()
+        )
+        if near is not None:
+            return near
+    found: Row | None = await Click.select().where(where).first()
+    return found
+
+
 async def _by_click(
     tenant_id: int, advertiser_id: int, click_id: str, now: datetime, grace: int
 ) -> Attributed:
-    click: Row | None = (
-        await Click.select().where((Click.network == tenant_id) & (Click.click_id == click_id)).first()
-    )
+    click = await _find_click(tenant_id, click_id)
     if click is None:
         if plausible_click_id(click_id):
             born = datetime.fromtimestamp(click_id_time(click_id), UTC)
