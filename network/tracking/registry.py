@@ -35,6 +35,9 @@ class Node:
     built_at: float
 
 
+REVISION_WINDOW = 10_000
+
+
 class SnapshotRegistry:
     def __init__(
         self,
@@ -76,16 +79,19 @@ class SnapshotRegistry:
     async def refresh(self) -> int:
         """Rebuild what changed; return how many networks were rebuilt."""
         networks = await Network.select(Network.id, Network.tracking_host)
-        # Incremental: only audit rows newer than the last poll are grouped, so a poll costs one index range
-        # scan however long the audit log grows.
+        # Incremental: only the newest audit rows are grouped, so a poll costs one bounded index range scan
+        # however long the audit log grows. The window reaches back REVISION_WINDOW ids below the newest seen,
+        # because ids are handed out before commit: a transaction that took a lower id may commit after a
+        # higher one was already seen.
         revisions = dict(self._revisions)
         for r in (
             await AuditEntry.select(AuditEntry.network, Max(AuditEntry.id, alias="max"))
-            .where(AuditEntry.id > self._seen)
+            .where(AuditEntry.id > max(0, self._seen - REVISION_WINDOW))
             .group_by(AuditEntry.network)
         ):
-            revisions[int(r["network"])] = int(r["max"] or 0)
-            self._seen = max(self._seen, int(r["max"] or 0))
+            network_id, newest = int(r["network"]), int(r["max"] or 0)
+            revisions[network_id] = max(revisions.get(network_id, 0), newest)
+            self._seen = max(self._seen, newest)
         rebuilt = 0
         now = time.time()
         for network in networks:
