@@ -35,7 +35,7 @@ class Node:
     built_at: float
 
 
-REVISION_WINDOW = 10_000
+REVISION_WINDOW = 500
 
 
 class SnapshotRegistry:
@@ -54,6 +54,8 @@ class SnapshotRegistry:
         self._hosts: dict[str, int] = {}
         self._revisions: dict[int, int] = {}
         self._seen = 0  # the newest audit row id seen by a poll
+        self._known: set[int] = set()  # the ids seen within REVISION_WINDOW of it
+        self._polled = False
         self._by_network: dict[int, Node] = {}
         self._building: dict[int, asyncio.Lock] = {}
 
@@ -79,19 +81,28 @@ class SnapshotRegistry:
     async def refresh(self) -> int:
         """Rebuild what changed; return how many networks were rebuilt."""
         networks = await Network.select(Network.id, Network.tracking_host)
-        # Incremental: only the newest audit rows are grouped, so a poll costs one bounded index range scan
-        # however long the audit log grows. The window reaches back REVISION_WINDOW ids below the newest seen,
-        # because ids are handed out before commit: a transaction that took a lower id may commit after a
-        # higher one was already seen.
         revisions = dict(self._revisions)
-        for r in (
-            await AuditEntry.select(AuditEntry.network, Max(AuditEntry.id, alias="max"))
-            .where(AuditEntry.id > max(0, self._seen - REVISION_WINDOW))
-            .group_by(AuditEntry.network)
-        ):
-            network_id, newest = int(r["network"]), int(r["max"] or 0)
-            revisions[network_id] = max(revisions.get(network_id, 0), newest)
-            self._seen = max(self._seen, newest)
+        if not self._polled:
+            # The first poll: every network's newest audit id, once.
+            for r in await AuditEntry.select(AuditEntry.network, Max(AuditEntry.id, alias="max")).group_by(
+                AuditEntry.network
+            ):
+                revisions[int(r["network"])] = int(r["max"] or 0)
+                self._seen = max(self._seen, int(r["max"] or 0))
+        # Then incremental: only the newest audit rows are read, so a poll is one small index range scan
+        # however long the log grows. Ids are taken before commit, so a transaction with a lower id can commit
+        # after a higher one was seen: each poll re-reads REVISION_WINDOW ids below the newest seen and counts
+        # any id not seen before as a change of its network.
+        floor = max(0, self._seen - REVISION_WINDOW)
+        for r in await AuditEntry.select(AuditEntry.id, AuditEntry.network).where(AuditEntry.id > floor):
+            audit_id, network_id = int(r["id"]), int(r["network"])
+            if audit_id not in self._known:
+                self._known.add(audit_id)
+                if self._polled:
+                    revisions[network_id] = revisions.get(network_id, 0) + 1
+                self._seen = max(self._seen, audit_id)
+        self._known = {i for i in self._known if i > self._seen - REVISION_WINDOW}
+        self._polled = True
         rebuilt = 0
         now = time.time()
         for network in networks:
