@@ -406,7 +406,7 @@ async def _write(
     ).where(Conversion.id == conversion_id)
     row = await lifecycle.load(tenant_id, conversion_id)
     event_id = await lifecycle.record_event(row, from_status="", reason=reason, comment=detail, actor=None)
-    await lifecycle.settle(row, event_id=event_id, kind="conversion")
+    await lifecycle.settle(row, event_id=event_id, kind="conversion", new=True)
     await audit.record(
         network_id=tenant_id,
         actor=None,

@@ -55,9 +55,10 @@ async def load(tenant_id: int, conversion_id: int) -> Row:
     return row
 
 
-async def settle(row: Row, *, event_id: int, kind: str) -> None:
-    """Post what the ledger is missing for the conversion's current status (nothing if it is settled)."""
-    posted = await ledger.conversion_legs(tenant_id=row["network"], conversion_id=row["id"])
+async def settle(row: Row, *, event_id: int, kind: str, new: bool = False) -> None:
+    """Post what the ledger is missing for the conversion's current status (nothing if it is settled).
+    ``new``: the conversion was created in this transaction, so nothing is posted for it yet."""
+    posted = [] if new else await ledger.conversion_legs(tenant_id=row["network"], conversion_id=row["id"])
     legs = ledger_effects.difference(ledger_effects.target(row), posted)
     if legs:
         await ledger.post(

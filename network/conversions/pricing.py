@@ -150,9 +150,14 @@ async def price(
             reject = ("no_terms", "the offer had no terms in force for this webmaster at click time")
         return Priced(Decimal(0), Decimal(0), 0, None, None, ctct, reject[0], reject[1])
     context = _context(a, data, goal, sale, now, ctct, net)
-    context["conversion"]["count_this_month"] = await _count_this_month(
-        tenant_id, int(offer["id"]), a.webmaster_id, now, net["timezone"]
-    )
+    try:
+        version = await terms.pinned_version(tenant_id=tenant_id, version_id=a.terms_version)
+    except DomainError as exc:
+        return Priced(Decimal(0), Decimal(0), 0, None, None, ctct, "terms_error", exc.detail[:1000])
+    if terms.uses(version, "count_this_month"):
+        context["conversion"]["count_this_month"] = await _count_this_month(
+            tenant_id, int(offer["id"]), a.webmaster_id, now, net["timezone"]
+        )
     try:
         result = await terms.price(tenant_id=tenant_id, version_id=a.terms_version, context=context)
     except (DomainError, RuleError) as exc:

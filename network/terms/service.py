@@ -228,13 +228,33 @@ async def pin(*, tenant_id: int, offer_id: int, webmaster_id: int, at: datetime)
     return None if row is None else int(row["id"])
 
 
+_ROWS: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
+
+
+async def pinned_version(*, tenant_id: int, version_id: int) -> dict[str, Any]:
+    """A stored version row, cached: versions are immutable (the database refuses UPDATE and DELETE)."""
+    key = (tenant_id, version_id)
+    row = _ROWS.get(key)
+    if row is None:
+        found = await repo.version(tenant_id=tenant_id, version_id=version_id)
+        if found is None:
+            raise NotFoundError("terms version not found")
+        row = _ROWS[key] = found
+        if len(_ROWS) > _PROGRAM_CACHE_SIZE:
+            _ROWS.popitem(last=False)
+    return row
+
+
+def uses(row: dict[str, Any], variable: str) -> bool:
+    """Whether the version's rules read ``variable`` (so that costly inputs are computed only when used)."""
+    return variable in str(row["rules"])
+
+
 async def price(
     *, tenant_id: int, version_id: int, context: dict[str, Any], trace: bool = False
 ) -> TermsResult:
     """Price a conversion with the pinned version, whatever has been published since."""
-    row = await repo.version(tenant_id=tenant_id, version_id=version_id)
-    if row is None:
-        raise NotFoundError("terms version not found")
+    row = await pinned_version(tenant_id=tenant_id, version_id=version_id)
     try:
         return program(row).evaluate(context, trace=trace)
     except RuleError as exc:

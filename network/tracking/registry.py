@@ -79,9 +79,10 @@ class SnapshotRegistry:
             return node
 
     async def refresh(self) -> int:
-        """Rebuild what changed; return how many networks were rebuilt."""
+        """Rebuild what changed; return how many networks were rebuilt. Safe to run concurrently (the poll
+        loop and a caller): revisions change in place, each audit id is counted once, no await in between."""
         networks = await Network.select(Network.id, Network.tracking_host)
-        revisions = dict(self._revisions)
+        revisions = self._revisions
         if not self._polled:
             # The first poll: every network's newest audit id, once.
             for r in await AuditEntry.select(AuditEntry.network, Max(AuditEntry.id, alias="max")).group_by(
@@ -114,7 +115,6 @@ class SnapshotRegistry:
             if node is None or node.revision != revision or now - node.built_at > self.max_age:
                 await self._build(network_id, revision, node)
                 rebuilt += 1
-        self._revisions = revisions
         self._hosts = {str(n["tracking_host"]).lower(): int(n["id"]) for n in networks}
         return rebuilt
 

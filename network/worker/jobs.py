@@ -11,6 +11,7 @@ from typing import Any
 
 from network.conversions import holds, intake
 from network.db import database_errors
+from network.outgoing.delivery import deliver_due
 
 log = logging.getLogger("cpanet.jobs")
 
@@ -23,9 +24,7 @@ class Job:
 
 
 async def _deliver() -> Any:
-    from network.outgoing import delivery
-
-    return await delivery.deliver_due()
+    return await deliver_due()
 
 
 JOBS: tuple[Job, ...] = (
