@@ -60,12 +60,14 @@ test: lint typecheck dbcheck test-py test-fastpath-twin ## Everything CI runs: l
 bench: build ## Benchmarks (long; writes docs/benchmarks/*.md)
 	$(BIN)/python benchmarks/rules_bench.py
 	$(BIN)/python benchmarks/fastpath_bench.py
+	$(BIN)/python benchmarks/click_storage_bench.py
 	@command -v wrk >/dev/null || { echo "bench: wrk is missing; installing it with apt-get"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; } || \
 	  echo "bench: could not install wrk (apt-get's error is above; as root: apt-get install -y wrk)"; }
 	@if command -v wrk >/dev/null; then $(BIN)/python benchmarks/click_bench.py; \
 	else echo "bench: SKIPPED the click benchmark (benchmarks/click_bench.py): wrk is not installed"; fi
+	@if command -v wrk >/dev/null; then $(BIN)/python benchmarks/postback_bench.py; else echo "bench: SKIPPED the postback benchmark (benchmarks/postback_bench.py): wrk is not installed"; fi
 
 clean: ## Remove build products and the local database
 	rm -rf build var fastpath/*.c fastpath/*.so fastpath/*.html .pytest_cache .mypy_cache .ruff_cache

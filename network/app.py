@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+import admin_ui
 from fastpath import FraudSettings
 from network.accounts.controllers import (
     AdvertiserController,
@@ -43,9 +44,11 @@ from network.offers.controllers import MyAccessController, OfferController
 from network.outgoing import delivery as outgoing_delivery
 from network.outgoing.controllers import PostbackDeliveryController, PostbackEndpointController
 from network.settings import Settings, load_settings
+from network.stats.controllers import StatsController
 from network.tenants.controllers import NetworkController
 from network.tenants.tables import Network
 from network.terms.controllers import TermsController, TermsToolsController
+from network.tracking.controllers import SmartlinkController
 from network.tracking.endpoint import ClickHandler, click_routes
 from network.tracking.forwarder import AmqpDelivery, DatabaseDelivery, Delivery, Forwarder, transient_errors
 from network.tracking.journal import JournalWriter
@@ -140,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NetworkController,
             OfferController,
             MyAccessController,
+            SmartlinkController,
             TermsController,
             TermsToolsController,
             AuditController,
@@ -154,6 +158,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PostbackAdminController,
             PostbackEndpointController,
             PostbackDeliveryController,
+            StatsController,
+            *admin_ui.routes(),
         ],
         dependencies=DEPENDENCIES,
         guards=[role_guard],
@@ -176,5 +182,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         request_max_body_size=security.max_request_body,
         response_cache_config=ResponseCacheConfig(),
+        template_config=admin_ui.template_config(),
         debug=False,
     )

@@ -100,12 +100,14 @@ def _answer_body(answer: intake.Answer) -> PostbackAnswer:
 def _response(answer: intake.Answer) -> Response[Any]:
     body = msgspec.to_builtins(_answer_body(answer))
     if answer.http_status >= 400:
+        # The decision fields, then the RFC 9457 members (``status`` is the HTTP status there, so the
+        # conversion's status, always empty on a refusal, is left out).
         problem = {
+            **{k: v for k, v in body.items() if v is not None and k != "status"},
             "type": PROBLEM_BASE + "postback-" + (answer.reason or "rejected").replace("_", "-"),
             "title": "Postback rejected",
             "status": answer.http_status,
             "detail": answer.message,
-            **body,
         }
         return Response(problem, status_code=answer.http_status, media_type="application/problem+json")
     return Response(body, status_code=answer.http_status)

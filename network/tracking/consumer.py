@@ -12,11 +12,13 @@ import threading
 import time
 
 import pika
+from piccolo.engine.postgres import PostgresEngine
 from pika.exceptions import AMQPConnectionError, AMQPError
 
 from network.db import bind_tables, build_engine, database_errors, start, stop
 from network.messaging.topology import CLICKS_QUEUE, declare
 from network.settings import Settings
+from network.tracking import partitions
 from network.tracking.journal import decode_frames
 from network.tracking.storage import store
 
@@ -37,6 +39,12 @@ class ClickConsumer:
         engine = build_engine(self.settings.database)
         bind_tables(engine)
         loop.run_until_complete(start(engine, self.settings.database))
+        if isinstance(engine, PostgresEngine):
+            try:
+                loop.run_until_complete(partitions.maintain(engine))
+            except database_errors() as exc:
+                # Not fatal: every batch creates the partitions it needs before it is stored.
+                log.warning("click consumer: cannot create the partitions ahead (%s)", exc)
         backoff = 0.2
         try:
             while not self.stopping.is_set():

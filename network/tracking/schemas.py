@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -41,3 +42,51 @@ class TrackingLinks(msgspec.Struct):
     tune: LinkForm
     affise: LinkForm
     cake: LinkForm
+
+
+# Smartlinks (multi-offer links): docs/clicks.md, "Smartlinks".
+SmartlinkStatus = Literal["active", "paused"]
+Weight = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+SmartlinkName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class SmartlinkOfferIn(msgspec.Struct, forbid_unknown_fields=True):
+    offer_id: DbId
+    weight: Weight
+
+
+SmartlinkOffers = Annotated[list[SmartlinkOfferIn], msgspec.Meta(min_length=1, max_length=50)]
+
+
+class SmartlinkCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: SmartlinkName
+    offers: SmartlinkOffers
+    status: SmartlinkStatus = "active"
+
+
+class SmartlinkUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    name: SmartlinkName | None = None
+    status: SmartlinkStatus | None = None
+    # Replaces the whole list (order and weights) when given.
+    offers: SmartlinkOffers | None = None
+
+
+class SmartlinkOfferOut(msgspec.Struct):
+    offer_id: int
+    weight: int
+    offer_name: str
+    offer_status: str
+
+
+class SmartlinkOut(msgspec.Struct):
+    id: int
+    name: str
+    status: str
+    # The owner; None for the network's own smartlinks, which every webmaster may use.
+    webmaster_id: int | None
+    offers: list[SmartlinkOfferOut]
+    # The caller's link (webmasters), or the owner's (staff); None for staff reading a network smartlink,
+    # since every webmaster's link carries their own wm.
+    tracking_url: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -30,6 +30,7 @@ from network.offers.tables import Landing, Offer, OfferAccess, OfferCap
 from network.tenants import repository as tenants
 from network.terms import resolution
 from network.terms.tables import TermsVersion
+from network.tracking import repository as tracking
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS_PER_WEEK = 7 * 24
@@ -196,6 +197,9 @@ async def load_spec(
     )
     webmasters = await Webmaster.select(Webmaster.id, Webmaster.status).where(Webmaster.network == tenant_id)
     usage = await cap_usage.usage(tenant_id=tenant_id, at=datetime.fromtimestamp(at, UTC), timezone=tz)
+    # Active smartlinks only: a paused or unknown one is ``smartlink_unknown``. Their offers are checked click
+    # by click (access, status, targeting, caps), so an archived offer here is simply skipped.
+    smartlinks = await tracking.active_entries(tenant_id=tenant_id)
     specs = []
     for offer in offers:
         pages = landings.get(int(offer["id"]), [])
@@ -230,6 +234,7 @@ async def load_spec(
         approvals=frozenset((int(a["offer"]), int(a["webmaster"])) for a in approvals),
         banned_webmasters=frozenset(int(w["id"]) for w in webmasters if w["status"] == "banned"),
         inactive_webmasters=frozenset(int(w["id"]) for w in webmasters if w["status"] == "pending"),
+        smartlinks={k: tuple(v) for k, v in smartlinks.items()},
         trafficback_url=network["trafficback_url"] or None,
         tz_name=tz,
         counted_at=at,

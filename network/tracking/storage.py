@@ -1,45 +1,348 @@
-"""Storing clicks: one batch per call, idempotent on click_id (delivery is at least once)."""
+"""Storing clicks: one batch per call, idempotent on click_id (delivery is at least once), and the hourly
+rollups in the same transaction, fed only by the clicks that were new (docs/clicks.md, "Storage").
+
+PostgreSQL: the batch is COPYed straight into the partitioned ``click`` table inside a savepoint, then one
+statement, given what the rollups read of the batch as arrays, records the first visitors
+(``click_unique_hourly``) and upserts the rollups, aggregated in SQL. If the COPY meets a click id already
+stored (a redelivery), the savepoint is rolled back and the batch goes through a temporary staging table:
+``INSERT .. ON CONFLICT DO NOTHING RETURNING`` feeds the same rollup statement with only the new clicks.
+SQLite: the same steps as separate statements over a temporary table, inside one IMMEDIATE transaction.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
+import asyncpg
+from piccolo.columns import BigInt, Boolean, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import Column
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from fastpath.reasons import FraudFlag
+from network.tracking import partitions
 from network.tracking.events import ClickEvent
 from network.tracking.tables import Click
 
+SUBS = 10
+# The click columns in the order of ``record`` (every column but ``id``, which the sequence fills).
+COLUMNS: tuple[str, ...] = (
+    "click_id",
+    "network",
+    "offer",
+    "webmaster",
+    "landing",
+    "terms_version",
+    "created_at",
+    "is_trafficback",
+    "reason",
+    "valid",
+    "fraud_flags",
+    "fraud_score",
+    "ip",
+    "user_agent",
+    "referrer",
+    "country",
+    "device",
+    "os",
+    "visitor_id",
+    "source",
+    "creative_id",
+    *(f"sub{i}" for i in range(1, SUBS + 1)),
+)
+_CREATED_AT, _USER_AGENT, _SUB1 = (
+    COLUMNS.index("created_at"),
+    COLUMNS.index("user_agent"),
+    COLUMNS.index("sub1"),
+)
+_EMPTY_SUBS = ("",) * SUBS
+_COLS = ", ".join(COLUMNS)
+# Invalid clicks are counted per fraud flag, or under their own reason (bad_link) when no flag is set.
+_FLAGS = ", ".join(f"({int(f)}, '{f.name.lower()}')" for f in FraudFlag if f.name and f != FraudFlag.NONE)
+_KEY = "network, offer, webmaster, sub1, country, hour"
 
-def row(event: ClickEvent) -> dict[str, Any]:
-    subs = {f"sub{i + 1}": value for i, value in enumerate(event.subs)}
-    return {
-        "click_id": event.click_id,
-        "network": event.network_id,
-        "offer": event.offer_id,
-        "webmaster": event.webmaster_id,
-        "landing": event.landing_id,
-        "terms_version": event.terms_version_id,
-        "created_at": datetime.fromtimestamp(event.ts, UTC),
-        "is_trafficback": event.is_trafficback,
-        "reason": event.reason,
-        "valid": event.valid,
-        "fraud_flags": event.fraud_flags,
-        "fraud_score": event.fraud_score,
-        "ip": event.ip,
-        "user_agent": event.user_agent[:2000],
-        "referrer": event.referrer[:2000],
-        "country": event.country,
-        "device": event.device,
-        "os": event.os,
-        "visitor_id": event.visitor_id,
-        "source": event.source,
-        "creative_id": event.creative_id,
-        **subs,
-    }
+
+def record(event: ClickEvent) -> tuple[Any, ...]:
+    """The click's column values, in ``COLUMNS`` order."""
+    subs = event.subs
+    if len(subs) != SUBS:
+        subs = (subs + _EMPTY_SUBS)[:SUBS]
+    return (
+        event.click_id,
+        event.network_id,
+        event.offer_id,
+        event.webmaster_id,
+        event.landing_id,
+        event.terms_version_id,
+        datetime.fromtimestamp(event.ts, UTC),
+        event.is_trafficback,
+        event.reason,
+        event.valid,
+        event.fraud_flags,
+        event.fraud_score,
+        event.ip,
+        event.user_agent[:2000],
+        event.referrer[:2000],
+        event.country,
+        event.device,
+        event.os,
+        event.visitor_id,
+        event.source,
+        event.creative_id,
+        *subs,
+    )
 
 
-async def store(events: list[ClickEvent]) -> None:
-    """Insert a batch; a click id already stored is skipped, so redelivery never duplicates."""
-    if events:
-        await Click.insert(*[Click(**row(e)) for e in events]).on_conflict(
-            target=Click.click_id, action="DO NOTHING"
+def visitor_key(visitor_id: str, ip: str, user_agent: str) -> str:
+    """Who a unique click is unique for: the visitor cookie, else a hash of IP and user agent (the same
+    expression as ``_VISITOR_SQL``; ``user_agent`` as stored, i.e. cut to 2,000 characters)."""
+    if visitor_id:
+        return visitor_id
+    digest = hashlib.md5(f"{ip}\n{user_agent}".encode(), usedforsecurity=False).hexdigest()
+    return f"h:{digest}"
+
+
+def hour_of(ts: float) -> datetime:
+    """The UTC hour of a click, from the same (microsecond-rounded) datetime that is stored as created_at."""
+    return datetime.fromtimestamp(ts, UTC).replace(minute=0, second=0, microsecond=0)
+
+
+async def store(events: Sequence[ClickEvent]) -> int:
+    """Store a batch; a click id already stored is skipped, so redelivery never duplicates a click nor
+    counts it twice in the rollups. Returns how many clicks were new."""
+    if not events:
+        return 0
+    engine = Click._meta.db
+    if isinstance(engine, PostgresEngine):
+        return await _store_postgres(engine, events)
+    assert isinstance(engine, SQLiteEngine)
+    return await _store_sqlite(engine, events)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------------------
+
+# What the rollups read of a new click (the visitor key computed in Python), sent as one array per column.
+NEW_COLUMNS = (
+    ("click_id", "varchar"),
+    ("created_at", "timestamptz"),
+    ("network", "bigint"),
+    ("offer", "bigint"),
+    ("webmaster", "bigint"),
+    ("sub1", "varchar"),
+    ("country", "varchar"),
+    ("valid", "boolean"),
+    ("fraud_flags", "integer"),
+    ("reason", "varchar"),
+    ("visitor", "varchar"),
+)
+# Key columns compare bytewise on PostgreSQL (the migration gives the tables the same collation).
+_COLLATE_C = {"click_id", "visitor_id", "visitor", "sub1", "country", "reason"}
+
+
+def _pg_type(column: Column) -> str:
+    if isinstance(column, Varchar):
+        return f"varchar({column.length})"
+    for kind, name in ((BigInt, "bigint"), (Integer, "integer"), (Boolean, "boolean"), (Text, "text")):
+        if isinstance(column, kind):
+            return name
+    assert isinstance(column, Timestamptz), column
+    return "timestamptz"
+
+
+@cache
+def staging_ddl() -> str:
+    """The staging table of the redelivery path: temporary, so never WAL-logged; created once per connection
+    and emptied at every commit."""
+    collate = ' COLLATE "C"'
+    spec = ", ".join(
+        f"{n} {_pg_type(Click._meta.get_column_by_name(n))}{collate if n in _COLLATE_C else ''}"
+        for n in COLUMNS
+    )
+    return f"CREATE TEMP TABLE IF NOT EXISTS click_staging ({spec}) ON COMMIT DELETE ROWS"
+
+
+def _new_columns(events: Sequence[ClickEvent], records: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """The arrays of ``NEW_COLUMNS``, built column by column (cheaper than building rows and transposing)."""
+    return [
+        [e.click_id for e in events],
+        [r[_CREATED_AT] for r in records],
+        [e.network_id for e in events],
+        [e.offer_id or 0 for e in events],
+        [e.webmaster_id for e in events],
+        [r[_SUB1] for r in records],
+        [e.country for e in events],
+        [e.valid for e in events],
+        [e.fraud_flags for e in events],
+        [e.reason for e in events],
+        [e.visitor_id or visitor_key("", e.ip, r[_USER_AGENT]) for e, r in zip(events, records, strict=True)],
+    ]
+
+
+_FROM_ARRAYS = f"""
+    SELECT network, offer, webmaster, sub1 COLLATE "C" AS sub1, country COLLATE "C" AS country,
+        date_trunc('hour', created_at, 'UTC') AS hour, created_at, click_id COLLATE "C" AS click_id, valid,
+        fraud_flags, reason COLLATE "C" AS reason, visitor COLLATE "C" AS visitor
+    FROM unnest({", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(NEW_COLUMNS, 1))})
+        AS t({", ".join(name for name, _ in NEW_COLUMNS)})
+"""  # noqa: S608
+_VISITOR_SQL = "CASE WHEN visitor_id <> '' THEN visitor_id ELSE 'h:' || md5(ip || chr(10) || user_agent) END"
+_INSERT_RETURNING_NEW = f"""
+    INSERT INTO click ({_COLS}) SELECT {_COLS} FROM click_staging
+    ON CONFLICT DO NOTHING
+    RETURNING network, COALESCE(offer, 0) AS offer, webmaster, sub1, country,
+        date_trunc('hour', created_at, 'UTC') AS hour, created_at, click_id, valid, fraud_flags, reason,
+        {_VISITOR_SQL} AS visitor
+"""  # noqa: S608
+
+
+def _rollup_sql(new: str) -> str:
+    """One statement, one snapshot, every step reading ``new`` (the clicks this batch really added): the first
+    visitors go into click_unique_hourly, and what that insert returned makes the unique counts. Each upsert
+    visits its keys in one order (ORDER BY), so that two consumers cannot deadlock on a hot rollup row."""
+    return f"""
+WITH new AS ({new}), firsts AS (
+    INSERT INTO click_unique_hourly (network, offer, webmaster, hour, visitor, sub1, country)
+    SELECT DISTINCT ON (network, hour, offer, webmaster, visitor)
+        network, offer, webmaster, hour, visitor, sub1, country
+    FROM new ORDER BY network, hour, offer, webmaster, visitor, created_at, click_id
+    ON CONFLICT DO NOTHING
+    RETURNING {_KEY}
+), uniques AS (
+    SELECT {_KEY}, count(*) AS n FROM firsts GROUP BY {_KEY}
+), totals AS (
+    SELECT {_KEY}, count(*) AS clicks, count(*) FILTER (WHERE NOT valid) AS invalid FROM new GROUP BY {_KEY}
+), rollup AS (
+    INSERT INTO click_rollup_hourly AS r ({_KEY}, clicks, unique_clicks, invalid_clicks)
+    SELECT {_KEY}, t.clicks, COALESCE(u.n, 0), t.invalid
+    FROM totals t LEFT JOIN uniques u USING ({_KEY})
+    ORDER BY network, hour, offer, webmaster, sub1, country
+    ON CONFLICT (network, hour, offer, webmaster, sub1, country) DO UPDATE SET
+        clicks = r.clicks + excluded.clicks,
+        unique_clicks = r.unique_clicks + excluded.unique_clicks,
+        invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
+), flag (bit, name) AS (
+    VALUES {_FLAGS}
+), invalid AS (
+    INSERT INTO click_rollup_invalid_hourly AS r ({_KEY}, reason, clicks)
+    SELECT {_KEY}, reason, count(*) FROM (
+        SELECT n.network, n.offer, n.webmaster, n.sub1, n.country, n.hour, f.name AS reason
+        FROM new n JOIN flag f ON n.fraud_flags & f.bit <> 0 WHERE NOT n.valid
+        UNION ALL
+        SELECT {_KEY}, reason FROM new WHERE NOT valid AND fraud_flags = 0
+    ) i
+    GROUP BY {_KEY}, reason
+    ORDER BY network, hour, offer, webmaster, sub1, country, reason
+    ON CONFLICT (network, hour, offer, webmaster, sub1, country, reason) DO UPDATE SET
+        clicks = r.clicks + excluded.clicks
+)
+SELECT count(*) FROM new
+"""  # noqa: S608 (no input reaches the text: column names and flag names are constants)
+
+
+_PG_ROLLUP_NEW = _rollup_sql(_FROM_ARRAYS)
+_PG_STORE_DEDUPE = _rollup_sql(_INSERT_RETURNING_NEW)
+
+
+async def _store_postgres(engine: PostgresEngine, events: Sequence[ClickEvent]) -> int:
+    await partitions.ensure_for(engine, partitions.days_of({e.ts for e in events}))
+    nested = engine.current_transaction.get() is not None
+    records = [record(e) for e in events]
+    async with engine.transaction() as transaction:
+        conn = transaction.connection
+        try:
+            # The common case, a batch never seen before: straight into click, all or nothing (a savepoint).
+            async with conn.transaction():
+                await conn.copy_records_to_table("click", records=records, columns=COLUMNS)
+        except asyncpg.UniqueViolationError:
+            # A redelivery (or a click id twice in the batch): stage it and keep only what is new.
+            await conn.execute(staging_ddl())
+            if nested:
+                # Inside a caller's transaction an earlier batch may still be staged (emptied at commit).
+                await conn.execute("TRUNCATE click_staging")
+            await conn.copy_records_to_table("click_staging", records=records, columns=COLUMNS)
+            new = await conn.fetchval(_PG_STORE_DEDUPE)
+        else:
+            new = await conn.fetchval(_PG_ROLLUP_NEW, *_new_columns(events, records))
+    return int(new)
+
+
+# --- SQLite -------------------------------------------------------------------------------------------------
+
+_SQLITE_EXTRA = ("ts", "offer_key", "hour", "visitor_key")
+_SQLITE_STAGING = (
+    f"CREATE TEMP TABLE IF NOT EXISTS click_batch ({', '.join(COLUMNS)}, {', '.join(_SQLITE_EXTRA)}, "
+    "first INTEGER NOT NULL DEFAULT 0, UNIQUE (click_id))"
+)
+_SQLITE_KEY = "network, offer_key, webmaster, sub1, country, hour"
+_SQLITE_STEPS = (
+    # The batch minus the click ids already stored: what is left is exactly the new clicks.
+    "DELETE FROM temp.click_batch WHERE click_id IN (SELECT click_id FROM main.click)",
+    f"INSERT INTO main.click ({_COLS}) SELECT {_COLS} FROM temp.click_batch",  # noqa: S608
+    # First click per visitor, offer, webmaster and hour in the batch, unless an earlier batch had one.
+    """UPDATE temp.click_batch SET first = 1 WHERE click_id IN (
+        SELECT click_id FROM (
+            SELECT click_id, network, offer_key, webmaster, hour, visitor_key, ROW_NUMBER() OVER (
+                PARTITION BY network, hour, offer_key, webmaster, visitor_key ORDER BY ts, click_id
+            ) AS n
+            FROM temp.click_batch
+        ) f
+        WHERE f.n = 1 AND NOT EXISTS (
+            SELECT 1 FROM main.click_unique_hourly k
+            WHERE k.network = f.network AND k.hour = f.hour AND k.offer = f.offer_key
+                AND k.webmaster = f.webmaster AND k.visitor = f.visitor_key
         )
+    )""",
+    """INSERT INTO main.click_unique_hourly (network, offer, webmaster, hour, visitor, sub1, country)
+    SELECT network, offer_key, webmaster, hour, visitor_key, sub1, country
+    FROM temp.click_batch WHERE first = 1""",
+    f"""INSERT INTO main.click_rollup_hourly (network, offer, webmaster, sub1, country, hour, clicks,
+        unique_clicks, invalid_clicks)
+    SELECT {_SQLITE_KEY}, COUNT(*), SUM(first), SUM(valid = 0) FROM temp.click_batch WHERE true
+    GROUP BY {_SQLITE_KEY}
+    ON CONFLICT (network, hour, offer, webmaster, sub1, country) DO UPDATE SET
+        clicks = clicks + excluded.clicks,
+        unique_clicks = unique_clicks + excluded.unique_clicks,
+        invalid_clicks = invalid_clicks + excluded.invalid_clicks""",  # noqa: S608
+    f"""WITH flag (bit, name) AS (VALUES {_FLAGS})
+    INSERT INTO main.click_rollup_invalid_hourly
+        (network, offer, webmaster, sub1, country, hour, reason, clicks)
+    SELECT {_SQLITE_KEY}, reason, COUNT(*) FROM (
+        SELECT b.network, b.offer_key, b.webmaster, b.sub1, b.country, b.hour, f.name AS reason
+        FROM temp.click_batch b JOIN flag f ON (b.fraud_flags & f.bit) <> 0 WHERE b.valid = 0
+        UNION ALL
+        SELECT {_SQLITE_KEY}, reason FROM temp.click_batch WHERE valid = 0 AND fraud_flags = 0
+    ) WHERE true
+    GROUP BY {_SQLITE_KEY}, reason
+    ON CONFLICT (network, hour, offer, webmaster, sub1, country, reason) DO UPDATE SET
+        clicks = clicks + excluded.clicks""",  # noqa: S608
+)
+_SQLITE_INSERT = (
+    f"INSERT OR IGNORE INTO temp.click_batch ({', '.join((*COLUMNS, *_SQLITE_EXTRA))}) "  # noqa: S608
+    f"VALUES ({', '.join('?' * (len(COLUMNS) + len(_SQLITE_EXTRA)))})"
+)
+
+
+def _sqlite_record(event: ClickEvent) -> tuple[Any, ...]:
+    values = record(event)
+    key = visitor_key(event.visitor_id, event.ip, values[13])
+    return (*values, event.ts, event.offer_id or 0, hour_of(event.ts), key)
+
+
+async def _store_sqlite(engine: SQLiteEngine, events: Sequence[ClickEvent]) -> int:
+    rows = [_sqlite_record(e) for e in events]
+    # IMMEDIATE: the write lock from the start, so that the existence check and the insert see one state.
+    async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
+        conn = transaction.connection
+        await conn.execute(_SQLITE_STAGING)
+        await conn.execute("DELETE FROM temp.click_batch")
+        await conn.executemany(_SQLITE_INSERT, rows)
+        for sql in _SQLITE_STEPS:
+            await conn.execute(sql)
+        async with conn.execute("SELECT COUNT(*) AS n FROM temp.click_batch") as cursor:
+            new = await cursor.fetchone()
+        await conn.execute("DELETE FROM temp.click_batch")
+    return int(new["n"])

@@ -1,19 +1,42 @@
-from piccolo.columns import BigInt, BigSerial, Boolean, Integer, Text, Timestamptz, Varchar
+"""Stored clicks and their hourly rollups (docs/clicks.md, "Storage"), and smartlinks ("Smartlinks").
+
+Indexes that piccolo cannot express (composite ones, and the partitioned layout on PostgreSQL) are created
+by the hand-written migration ``tracking_2026_11_23t05_00_00_000000``; see its docstring for the layout.
+"""
+
+from piccolo.columns import BigInt, BigSerial, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
+
+from network.accounts.tables import Webmaster
+from network.offers.tables import Offer
+from network.tenants.tables import Network
 
 
 class Click(Table):
     """A stored click. No foreign keys: clicks arrive in batches from the pipeline and are never deleted
-    with the rows they mention. ``click_id`` is unique, which makes at-least-once delivery idempotent."""
+    with the rows they mention.
+
+    ``click_id`` is unique, which makes at-least-once delivery idempotent. On SQLite that is the column's own
+    UNIQUE constraint. On PostgreSQL the table is partitioned by day on ``created_at``, and PostgreSQL only
+    accepts unique constraints that contain the partition key, so the key there is
+    ``PRIMARY KEY (click_id, created_at)``; ``id`` keeps its sequence but has no index of its own (clicks are
+    found by ``click_id``). That is still unique on ``click_id`` in practice: ``created_at`` is the click's
+    own time, carried by the event, so a redelivered click has the same ``(click_id, created_at)`` pair and
+    is skipped, and two different clicks sharing a click_id would need the same 64 random bits.
+
+    Other indexes (both engines): ``(network, created_at)`` and ``(network, visitor_id)``.
+    """
 
     id = BigSerial(primary_key=True)
     click_id = Varchar(length=24, unique=True)
-    network = BigInt(index=True)
+    network = BigInt()
     offer = BigInt(null=True, default=None)
-    webmaster = BigInt(index=True)
+    webmaster = BigInt()
     landing = BigInt(null=True, default=None)
     terms_version = BigInt(null=True, default=None)
-    created_at = Timestamptz(index=True)
+    created_at = Timestamptz()
     is_trafficback = Boolean(default=False)
     reason = Varchar(length=32, default="ok")
     valid = Boolean(default=True)
@@ -38,3 +61,80 @@ class Click(Table):
     sub8 = Varchar(length=255, default="")
     sub9 = Varchar(length=255, default="")
     sub10 = Varchar(length=255, default="")
+
+
+class ClickRollupHourly(Table):
+    """Clicks per network, offer, webmaster, sub1, country and UTC hour, maintained in the transaction that
+    stores the clicks. ``offer`` is 0 for a click that reached no offer (a NULL would defeat the unique key:
+    NULLs are distinct on SQLite). Unique key: ``(network, hour, offer, webmaster, sub1, country)``."""
+
+    id = BigSerial(primary_key=True)
+    network = BigInt()
+    offer = BigInt()
+    webmaster = BigInt()
+    sub1 = Varchar(length=255)
+    country = Varchar(length=2)
+    hour = Timestamptz()
+    clicks = BigInt()
+    unique_clicks = BigInt()
+    invalid_clicks = BigInt()
+
+
+class ClickRollupInvalidHourly(Table):
+    """Invalid clicks (``valid`` false) per rollup key and reason. The reason is each fraud flag set on the
+    click (``bot_ua``, ``duplicate_click``, ...; see fastpath.reasons.FraudFlag), or the click's own reason
+    (``bad_link``) when it is invalid without a flag; a click with two flags counts once under each, so the
+    reasons of a key can add up to more than its ``invalid_clicks``.
+    Unique key: ``(network, hour, offer, webmaster, sub1, country, reason)``."""
+
+    id = BigSerial(primary_key=True)
+    network = BigInt()
+    offer = BigInt()
+    webmaster = BigInt()
+    sub1 = Varchar(length=255)
+    country = Varchar(length=2)
+    hour = Timestamptz()
+    reason = Varchar(length=32)
+    clicks = BigInt()
+
+
+class ClickUniqueHourly(Table):
+    """The visitors already counted as unique: one row per ``(network, offer, webmaster, hour, visitor)``,
+    where ``visitor`` is the visitor cookie, or ``h:`` + md5(ip, newline, user agent) when it is empty.
+    ``sub1`` and ``country`` are those of the first stored click, whose rollup row got the unique click.
+    Partitioned by day on ``hour`` on PostgreSQL, like clicks, so old keys go with their partitions."""
+
+    id = BigSerial(primary_key=True)
+    network = BigInt()
+    offer = BigInt()
+    webmaster = BigInt()
+    hour = Timestamptz()
+    visitor = Varchar(length=40)
+    sub1 = Varchar(length=255)
+    country = Varchar(length=2)
+
+
+class Smartlink(Table):
+    """A multi-offer link (rotator): ``/s/{id}?wm=`` sends each click to one eligible offer, drawn by weight.
+    ``webmaster`` is the owner; NULL for the network's own smartlinks, made by staff and usable by every
+    webmaster. Only ``active`` ones are compiled into the click snapshot."""
+
+    id = BigSerial(primary_key=True)
+    network = ForeignKey(references=Network, on_delete=OnDelete.restrict, index=True)
+    webmaster = ForeignKey(references=Webmaster, on_delete=OnDelete.restrict, null=True, default=None)
+    name = Varchar(length=200)
+    status = Varchar(length=16, default="active")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class SmartlinkOffer(Table):
+    """One offer of a smartlink with its weight. ``position`` keeps the order given: the engine's draw walks
+    the cumulative weights in this order. Replaced as a whole when the smartlink's offers change."""
+
+    id = BigSerial(primary_key=True)
+    network = ForeignKey(references=Network, on_delete=OnDelete.restrict)
+    smartlink = ForeignKey(references=Smartlink, on_delete=OnDelete.restrict, index=True)
+    offer = ForeignKey(references=Offer, on_delete=OnDelete.restrict, index=True)
+    weight = Integer()
+    position = Integer()

@@ -10,6 +10,10 @@ from tests.support.client import Client
 from tests.support.routes import OPS, PUBLIC, path_for
 from tests.support.world import World, offer_payload
 
+# Route guards do not depend on the database; the tenant-isolation matrix runs on both engines.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 ROLE_ORDER = ("anonymous", "webmaster", "advertiser", "staff", "network_admin")
 
 

@@ -19,6 +19,7 @@ from network.ledger import service as ledger
 from network.ledger.schemas import WithdrawalIn
 from network.transaction import atomic
 from tests.support.matrix_conversions import conversion_state
+from tests.support.smartlinks import SMARTLINK_PARAMS
 from tests.support.world import World
 
 A, S, ADV, WM = "network_admin", "staff", "advertiser", "webmaster"
@@ -285,6 +286,23 @@ OPS: dict[str, Op] = {
         "POST", "/api/v1/offers/{offer_id}/links", frozenset({WM}), lambda w, r: {"sub1": "a"}
     ),
     "my_offer_access": Op("GET", "/api/v1/my/offer-access", frozenset({WM})),
+    "smartlink_create": Op(
+        "POST",
+        "/api/v1/smartlinks",
+        frozenset({A, S, WM}),
+        lambda w, r: {"name": "Matrix", "offers": [{"offer_id": w.offers["public"], "weight": 3}]},
+    ),
+    "smartlinks_list": Op("GET", "/api/v1/smartlinks", frozenset({A, S, WM})),
+    "smartlink_get": Op(
+        "GET", "/api/v1/smartlinks/{smartlink_id}", frozenset({A, S, WM}), params=SMARTLINK_PARAMS
+    ),
+    "smartlink_update": Op(
+        "PATCH",
+        "/api/v1/smartlinks/{smartlink_id}",
+        frozenset({A, S, WM}),
+        lambda w, r: {"name": f"Matrix {r}"},
+        SMARTLINK_PARAMS,
+    ),
     "audit_list": Op("GET", "/api/v1/audit", STAFF),
     "terms_publish": Op(
         "POST",
@@ -365,6 +383,7 @@ OPS: dict[str, Op] = {
         STAFF,
         params={"batch_id": lambda w, r: ledger_state(w)["batch"]},
     ),
+    "stats_report": Op("GET", "/api/v1/stats", ALL),
 }
 
 

@@ -1,0 +1,1 @@
+"""The cabinets' pages, one module per audience."""

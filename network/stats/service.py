@@ -1,0 +1,391 @@
+"""The stats report (docs/stats.md): clicks from the hourly click rollups, conversions from the conversion
+table, each grouped in SQL by the same dimensions, merged by key here.
+
+Days are the network's local days. The rollups count UTC hours, so a day's clicks are the hours whose start
+falls on that local date: exact for whole-hour offsets; in half- and quarter-hour zones a day's clicks begin
+30 or 45 minutes after local midnight. Conversions keep their exact time. Both sides map a timestamp to its
+day with a CASE that bisects the day boundaries computed here: the same SQL on PostgreSQL and SQLite, and
+cheaper per row on PostgreSQL than ``AT TIME ZONE``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from network.conversions.tables import Conversion
+from network.errors import ValidationError
+from network.money import from_minor
+from network.offers.tables import Offer
+from network.principal import Principal, Role
+from network.stats.schemas import StatsReport, StatsRow
+from network.tenants.tables import Network
+from network.tracking.tables import ClickRollupHourly
+from rules.money import UnknownCurrencyError, minor_units
+
+DIMENSIONS = ("day", "offer", "webmaster", "sub1", "sub2", "sub3", "sub4", "sub5", "country", "goal")
+# The dimensions the click rollups have: grouped by any other one, click metrics are unknown (null).
+CLICK_DIMENSIONS = frozenset({"day", "offer", "webmaster", "sub1", "country"})
+# Field of each dimension in a row.
+FIELDS = {"offer": "offer_id", "webmaster": "webmaster_id"}
+MAX_DIMENSIONS = 3
+MAX_ROWS = 10_000
+MAX_DAYS = 366
+DEFAULT_DAYS = 7
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
+STATUSES = ("pending", "hold", "approved", "rejected", "reversed")
+# Conversions whose money counts (the same as the ledger's: billable, not rejected or reversed), and those
+# that count as converted for CR.
+EARNING = ("pending", "hold", "approved")
+RATIO = Decimal("0.0001")
+TOO_MANY = (
+    f"the report would have more than {MAX_ROWS:,} rows: narrow the date range, filter by offer, webmaster "
+    "or country, or group by fewer dimensions"
+)
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    date_from: date | None = None
+    date_to: date | None = None
+    group_by: str = "day"
+    offer_id: int | None = None
+    webmaster_id: int | None = None
+    country: str | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days ``first`` .. ``first + days - 1``; bound ``i`` (0..days) starts day ``i`` in UTC:
+    ``conversions`` at local midnight exactly, ``clicks`` at the first rollup hour starting on that day."""
+
+    first: date
+    days: int
+    conversions: list[datetime]
+    clicks: list[datetime]
+
+    @property
+    def last(self) -> date:
+        return self.first + timedelta(days=self.days - 1)
+
+
+def parse_group_by(raw: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in raw.split(",") if part.strip())
+    unknown = [name for name in names if name not in DIMENSIONS]
+    if unknown:
+        raise ValidationError(
+            f"group_by: unknown dimension {unknown[0][:40]!r}; use up to {MAX_DIMENSIONS} of "
+            + ", ".join(DIMENSIONS),
+            field="group_by",
+        )
+    if len(set(names)) != len(names):
+        raise ValidationError("group_by: a dimension is named twice", field="group_by")
+    if len(names) > MAX_DIMENSIONS:
+        raise ValidationError(f"group_by: at most {MAX_DIMENSIONS} dimensions", field="group_by")
+    return names
+
+
+def _hour_ceiling(moment: datetime) -> datetime:
+    floor = moment.replace(minute=0, second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(hours=1)
+
+
+def period(date_from: date | None, date_to: date | None, zone: ZoneInfo, now: datetime) -> Period:
+    last = date_to or now.astimezone(zone).date()
+    first = date_from or last - timedelta(days=DEFAULT_DAYS - 1)
+    for name, day in (("date_from", first), ("date_to", last)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError(f"{name}: must be between {FIRST_DAY} and {LAST_DAY}", field=name)
+    if first > last:
+        raise ValidationError("date_from: must not be after date_to", field="date_from")
+    days = (last - first).days + 1
+    if days > MAX_DAYS:
+        raise ValidationError(f"the period is at most {MAX_DAYS} days", field="date_from")
+    midnights = [
+        datetime.combine(first + timedelta(days=i), time(), tzinfo=zone).astimezone(UTC)
+        for i in range(days + 1)
+    ]
+    return Period(first, days, midnights, [_hour_ceiling(m) for m in midnights])
+
+
+class _Sql:
+    """Collects bind values in the order their ``{}`` placeholders appear (piccolo's raw query style)."""
+
+    def __init__(self) -> None:
+        self.args: list[Any] = []
+
+    def bind(self, value: Any) -> str:
+        self.args.append(value)
+        return "{}"
+
+    def day_index(self, column: str, bounds: Sequence[datetime]) -> str:
+        """0-based day of ``column``, known to lie in [bounds[0], bounds[-1]): a CASE bisecting the bounds,
+        so a row pays log2(days) comparisons."""
+
+        def split(lo: int, hi: int) -> str:
+            if hi - lo == 1:
+                return str(lo)
+            mid = (lo + hi) // 2
+            below = self.bind(bounds[mid])
+            return f"CASE WHEN {column} < {below} THEN {split(lo, mid)} ELSE {split(mid, hi)} END"
+
+        return split(0, len(bounds) - 1)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    tenant_id: int
+    advertiser_id: int | None
+    offer_id: int | None
+    webmaster_id: int | None
+    country: str | None
+
+
+def _scope(principal: Principal, query: StatsQuery) -> _Scope:
+    webmaster_id = query.webmaster_id
+    if principal.role is Role.WEBMASTER:
+        if webmaster_id is not None and webmaster_id != principal.webmaster_id:
+            raise ValidationError(
+                "webmaster_id: webmasters see their own statistics only", field="webmaster_id"
+            )
+        webmaster_id = principal.webmaster_id
+    advertiser_id = principal.advertiser_id if principal.role is Role.ADVERTISER else None
+    country = query.country.upper() if query.country else None
+    return _Scope(principal.network_id, advertiser_id, query.offer_id, webmaster_id, country)
+
+
+def _filters(sql: _Sql, scope: _Scope, time_column: str, start: datetime, end: datetime) -> str:
+    parts = [
+        f"network = {sql.bind(scope.tenant_id)}",
+        f"{time_column} >= {sql.bind(start)}",
+        f"{time_column} < {sql.bind(end)}",
+    ]
+    for column, value in (
+        ("offer", scope.offer_id),
+        ("webmaster", scope.webmaster_id),
+        ("country", scope.country),
+    ):
+        if value is not None:
+            parts.append(f"{column} = {sql.bind(value)}")
+    return " AND ".join(parts)
+
+
+def _grouped(table: str, columns: Sequence[str], where: str, group: int, *, postgres: bool) -> str:
+    # Only constants reach the text (table and column names, placeholders, numbers): every value is bound.
+    text = f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"  # noqa: S608
+    if not group:
+        return text
+    text += f" GROUP BY {', '.join(str(i) for i in range(1, group + 1))}"
+    # PostgreSQL plans a query for its LIMIT: to give the first groups soon, it walks an index in group order
+    # (random reads over the whole period: 13 s instead of 2 s for webmaster,day over a month of rollups). A
+    # materialized CTE is planned for all of its rows; the LIMIT then only caps what is fetched.
+    fence = "MATERIALIZED " if postgres else ""
+    return f"WITH g AS {fence}({text}) SELECT * FROM g LIMIT {MAX_ROWS + 1}"  # noqa: S608
+
+
+def _click_sql(dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool) -> tuple[str, list[Any]]:
+    sql = _Sql()
+    select = [sql.day_index("hour", span.clicks) if d == "day" else d for d in dims]
+    where = _filters(sql, scope, "hour", span.clicks[0], span.clicks[-1])
+    if scope.advertiser_id is not None:
+        tenant, advertiser = sql.bind(scope.tenant_id), sql.bind(scope.advertiser_id)
+        offers = Offer._meta.tablename
+        where += (
+            f" AND offer IN (SELECT id FROM {offers} WHERE network = {tenant} AND advertiser = {advertiser})"  # noqa: S608
+        )
+    columns = [
+        *(f"{expr} AS d{i}" for i, expr in enumerate(select)),
+        *(f"SUM({m}) AS {m}" for m in ("clicks", "unique_clicks", "invalid_clicks")),
+    ]
+    return _grouped(ClickRollupHourly._meta.tablename, columns, where, len(dims), postgres=postgres), sql.args
+
+
+def _conversion_sql(
+    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool
+) -> tuple[str, list[Any]]:
+    sql = _Sql()
+    select = [sql.day_index("created_at", span.conversions) if d == "day" else d for d in dims]
+    where = _filters(sql, scope, "created_at", span.conversions[0], span.conversions[-1])
+    if scope.advertiser_id is not None:
+        where += f" AND advertiser = {sql.bind(scope.advertiser_id)}"
+    earning = "billable AND status IN (" + ", ".join(f"'{s}'" for s in EARNING) + ")"
+    columns = [
+        *(f"{expr} AS d{i}" for i, expr in enumerate(select)),
+        "currency",
+        *(f"SUM(CASE WHEN status = '{s}' THEN 1 ELSE 0 END) AS {s}" for s in STATUSES),
+        f"SUM(CASE WHEN {earning} THEN payout ELSE 0 END) AS payout",
+        f"SUM(CASE WHEN {earning} THEN revenue ELSE 0 END) AS revenue",
+    ]
+    return _grouped(Conversion._meta.tablename, columns, where, len(dims) + 1, postgres=postgres), sql.args
+
+
+@dataclass
+class _Acc:
+    clicks: int | None = None
+    unique_clicks: int | None = None
+    invalid_clicks: int | None = None
+    statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    payout: int = 0
+    revenue: int = 0
+
+    def add(self, other: _Acc) -> None:
+        if other.clicks is not None:
+            self.clicks = (self.clicks or 0) + other.clicks
+            self.unique_clicks = (self.unique_clicks or 0) + (other.unique_clicks or 0)
+            self.invalid_clicks = (self.invalid_clicks or 0) + (other.invalid_clicks or 0)
+        for status, n in other.statuses.items():
+            self.statuses[status] += n
+        self.payout += other.payout
+        self.revenue += other.revenue
+
+
+Key = tuple[Any, ...]
+
+
+def _key(row: dict[str, Any], dims: Sequence[str], span: Period) -> Key:
+    values: list[Any] = []
+    for i, dim in enumerate(dims):
+        value = row[f"d{i}"]
+        if dim == "day":
+            value = span.first + timedelta(days=int(value))
+        elif dim == "offer":
+            # The rollups keep offer 0 for clicks that reached no offer.
+            value = int(value) or None
+        elif dim == "webmaster":
+            value = int(value)
+        values.append(value)
+    return tuple(values)
+
+
+def _merge(
+    click_rows: list[dict[str, Any]] | None,
+    conversion_rows: list[dict[str, Any]],
+    dims: Sequence[str],
+    span: Period,
+    currency: str,
+) -> tuple[dict[Key, _Acc], set[str]]:
+    rows: dict[Key, _Acc] = {}
+    zero = 0 if click_rows is not None else None
+    for row in click_rows or []:
+        if row["clicks"] is None:  # no grouping and no clicks: SUM over nothing
+            continue
+        acc = rows.setdefault(_key(row, dims, span), _Acc())
+        acc.add(_Acc(int(row["clicks"]), int(row["unique_clicks"]), int(row["invalid_clicks"]), statuses={}))
+    others: set[str] = set()
+    for row in conversion_rows:
+        acc = rows.setdefault(_key(row, dims, span), _Acc(zero, zero, zero))
+        for status in STATUSES:
+            acc.statuses[status] += int(row[status])
+        if row["currency"] == currency:
+            acc.payout += int(row["payout"])
+            acc.revenue += int(row["revenue"])
+        else:
+            others.add(row["currency"])
+    if not dims and not rows:
+        rows[()] = _Acc(zero, zero, zero)
+    return rows, others
+
+
+def _ratio(numerator: Decimal, denominator: int | None) -> str | None:
+    if not denominator:
+        return None
+    return str((numerator / denominator).quantize(RATIO, rounding=ROUND_HALF_EVEN))
+
+
+def _row(key: Key, dims: Sequence[str], acc: _Acc, principal: Principal, currency: str) -> StatsRow:
+    converted = sum(acc.statuses[s] for s in EARNING)
+    payout = from_minor(acc.payout, currency)
+    revenue = from_minor(acc.revenue, currency)
+    show_payout = principal.role is not Role.ADVERTISER
+    show_revenue = principal.role is not Role.WEBMASTER
+    values: dict[str, Any] = {FIELDS.get(dim, dim): value for dim, value in zip(dims, key, strict=True)}
+    n = acc.statuses
+    return StatsRow(
+        **values,
+        clicks=acc.clicks,
+        unique_clicks=acc.unique_clicks,
+        invalid_clicks=acc.invalid_clicks,
+        conversions=sum(n.values()),
+        pending=n["pending"],
+        hold=n["hold"],
+        approved=n["approved"],
+        rejected=n["rejected"],
+        reversed=n["reversed"],
+        cr=_ratio(Decimal(converted), acc.unique_clicks),
+        epc=_ratio(payout, acc.clicks) if show_payout else None,
+        payout=str(payout) if show_payout else None,
+        revenue=str(revenue) if show_revenue else None,
+        profit=str(revenue - payout) if principal.is_staff else None,
+    )
+
+
+def _sort_key(key: Key) -> tuple[tuple[bool, Any], ...]:
+    return tuple((value is None, value) for value in key)
+
+
+async def _fetch(text: str, args: list[Any]) -> list[dict[str, Any]]:
+    engine = ClickRollupHourly._meta.db
+    if engine.engine_type != "postgres":
+        rows: list[dict[str, Any]] = await ClickRollupHourly.raw(text, *args)
+        return rows
+    # asyncpg prepares each statement once per connection, and after five runs PostgreSQL may keep a generic
+    # plan, blind to the period and ids (10x slower in benchmarks/stats_bench.py): plan every report afresh.
+    async with engine.transaction():
+        await ClickRollupHourly.raw("SET LOCAL plan_cache_mode = force_custom_plan")
+        rows = await ClickRollupHourly.raw(text, *args)
+    return rows
+
+
+async def report(principal: Principal, query: StatsQuery, *, now: datetime | None = None) -> StatsReport:
+    dims = parse_group_by(query.group_by)
+    network = await Network.select(Network.timezone, Network.currency).where(
+        Network.id == principal.network_id
+    )
+    zone_name, home = network[0]["timezone"], network[0]["currency"]
+    currency = (query.currency or home).upper()
+    try:
+        minor_units(currency)
+    except UnknownCurrencyError as exc:
+        raise ValidationError(
+            f"currency: {currency[:8]} is not a supported currency", field="currency"
+        ) from exc
+    span = period(query.date_from, query.date_to, ZoneInfo(zone_name), now or datetime.now(UTC))
+    scope = _scope(principal, query)
+    with_clicks = CLICK_DIMENSIONS.issuperset(dims)
+    engine = ClickRollupHourly._meta.db
+    postgres = engine.engine_type == "postgres"
+    conversions = _fetch(*_conversion_sql(dims, scope, span, postgres=postgres))
+    click_rows: list[dict[str, Any]] | None = None
+    if not with_clicks:
+        conversion_rows = await conversions
+    elif engine.current_transaction.get() is None:
+        # Two connections, so both sides run at once.
+        clicks = _fetch(*_click_sql(dims, scope, span, postgres=postgres))
+        click_rows, conversion_rows = await asyncio.gather(clicks, conversions)
+    else:  # a caller's transaction has one connection
+        click_rows = await _fetch(*_click_sql(dims, scope, span, postgres=postgres))
+        conversion_rows = await conversions
+    if len(click_rows or ()) > MAX_ROWS or len(conversion_rows) > MAX_ROWS:
+        raise ValidationError(TOO_MANY, max_rows=MAX_ROWS)
+    merged, others = _merge(click_rows, conversion_rows, dims, span, currency)
+    if len(merged) > MAX_ROWS:
+        raise ValidationError(TOO_MANY, max_rows=MAX_ROWS)
+    totals = _Acc(0, 0, 0) if with_clicks else _Acc()
+    for acc in merged.values():
+        totals.add(acc)
+    return StatsReport(
+        date_from=span.first,
+        date_to=span.last,
+        timezone=zone_name,
+        currency=currency,
+        group_by=list(dims),
+        rows=[_row(key, dims, merged[key], principal, currency) for key in sorted(merged, key=_sort_key)],
+        totals=_row((), (), totals, principal, currency),
+        other_currencies=sorted(others),
+    )
