@@ -61,6 +61,7 @@ bench: build ## Benchmarks (long; writes docs/benchmarks/*.md)
 	$(BIN)/python benchmarks/rules_bench.py
 	$(BIN)/python benchmarks/fastpath_bench.py
 	$(BIN)/python benchmarks/click_storage_bench.py
+	$(BIN)/python benchmarks/stats_bench.py
 	@command -v wrk >/dev/null || { echo "bench: wrk is missing; installing it with apt-get"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; } || \
