@@ -11,7 +11,7 @@ from tests.support.routes import OPS, PUBLIC, path_for
 from tests.support.world import World, offer_payload
 
 # Route guards do not depend on the database; the tenant-isolation matrix runs on both engines.
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.sqlite_only
 
 
 ROLE_ORDER = ("anonymous", "webmaster", "advertiser", "staff", "network_admin")

@@ -15,7 +15,7 @@ from tests.support.world import World
 from tests.ui.support import browser, cookie_header, field_error, page_text, set_cookies
 
 # The pages call the same services as the API, whose tests run on both engines.
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.sqlite_only
 
 
 RU = Translator("ru")

@@ -18,7 +18,7 @@ from tests.support.world import World
 from tests.ui.support import browser, conversion, field_error, page_text
 
 # The pages call the same services as the API, whose tests run on both engines.
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.sqlite_only
 
 
 async def _withdrawals(world: World) -> int:

@@ -22,7 +22,7 @@ from tests.support.world import World
 from tests.ui.support import Browser, browser, conversion, field_error, page_text
 
 # The pages call the same services as the API, whose tests run on both engines.
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.sqlite_only
 
 
 UI = Path(__file__).resolve().parents[2] / "admin_ui"

@@ -11,7 +11,7 @@ from tests.support.world import World
 from tests.ui.support import browser, conversion, page_text
 
 # The pages call the same services as the API, whose tests run on both engines.
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.sqlite_only
 
 
 WEBMASTER_PAGES = ["/ui/wm", "/ui/wm/offers", "/ui/wm/conversions", "/ui/wm/balance"]
