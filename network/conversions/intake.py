@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
@@ -48,7 +48,6 @@ class Answer:
     currency: str | None = None
     hold_until: datetime | None = None
     attribution: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +72,11 @@ def _sale(data: PostbackInput, currency: str) -> Decimal | None:
 
 
 async def _goal(offer: Row, key: str) -> str:
-    goals = await Goal.select(Goal.id, Goal.key).where(Goal.offer == offer["id"]).order_by(Goal.id)
+    goals = (
+        await Goal.select(Goal.id, Goal.key)
+        .where((Goal.network == offer["network"]) & (Goal.offer == offer["id"]))
+        .order_by(Goal.id)
+    )
     if not goals:
         return key
     if not key:

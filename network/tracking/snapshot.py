@@ -84,7 +84,7 @@ def cap_spec(rows: Iterable[Mapping[str, Any]], metric: str, usage: Usage | None
     used = dict(usage or {})
     if not limits:
         return None
-    offer_id = int(rows[0]["offer"])
+    offer_id = int(rows[0].get("offer", 0))
     by_webmaster: dict[int, tuple[int, int, int]] = {}
     if per_webmaster:
         for (offer, m, period, wm), value in used.items():

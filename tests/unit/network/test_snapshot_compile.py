@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from fastpath import LandingSpec, OfferSpec, SnapshotSpec, build_snapshot, engine_py
 from fastpath.results import Click
 from network.terms import resolution
-from network.tracking.snapshot import cap_spec, schedule_spec, terms_pins
+from network.tracking.snapshot import cap_spec, click_caps, exhausted, schedule_spec, terms_pins
 
 SATURDAY_NOON_UTC = datetime(2026, 11, 21, 12, tzinfo=UTC).timestamp()
 
@@ -41,6 +41,24 @@ def test_caps_by_metric() -> None:
     assert clicks is not None and (clicks.daily, clicks.monthly, clicks.total) == (100, None, 5000)
     assert clicks.per_webmaster
     assert cap_spec(rows, "conversions") is None
+
+
+def test_a_spent_conversion_or_budget_cap_zeroes_the_click_caps_of_its_period() -> None:
+    rows = [
+        {"offer": 7, "metric": "clicks", "period": "daily", "limit_value": 100, "scope": "shared"},
+        {"offer": 7, "metric": "conversions", "period": "daily", "limit_value": 3, "scope": "shared"},
+        {"offer": 7, "metric": "budget", "period": "monthly", "limit_value": 5000, "scope": "shared"},
+    ]
+    usage = {(7, "conversions", "daily", 0): 2, (7, "budget", "monthly", 0): 4999}
+    assert exhausted(rows, usage) == frozenset()
+    caps = click_caps(rows, usage)
+    assert caps is not None and (caps.daily, caps.monthly) == (100, None)
+    conversions = cap_spec(rows, "conversions", usage)
+    assert conversions is not None and conversions.used_daily == 2
+    spent = {(7, "conversions", "daily", 0): 3, (7, "budget", "monthly", 0): 5000}
+    assert exhausted(rows, spent) == frozenset({"daily", "monthly"})
+    caps = click_caps(rows, spent)
+    assert caps is not None and (caps.daily, caps.monthly, caps.total) == (0, 0, None)
 
 
 def _version(
