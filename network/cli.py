@@ -99,6 +99,7 @@ def demo_credentials() -> None:
     base = settings.http.public_base_url
     click.echo("")
     click.echo("cpanet is running:")
+    click.echo(f"  cabinets           {base}/ui/login")
     click.echo(f"  API docs (Scalar)  {base}/schema")
     click.echo(f"  API docs (Swagger) {base}/schema/swagger")
     click.echo(f"  OpenAPI document   {base}/schema/openapi.json")
