@@ -218,15 +218,6 @@ async def read_form(request: Request[Any, Any, Any], ctx: UiContext) -> dict[str
     return values
 
 
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    settings: Settings = request.app.state.settings
-    if settings.http.trust_proxy_headers:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:45]
-    return request.client.host if request.client else ""
-
-
 def _bucket(kind: str, value: str) -> int:
     # RateLimiter keys are integers (API key ids); a 63-bit digest keeps address and account buckets apart.
     return int.from_bytes(hashlib.sha256(f"{kind}:{value}".encode()).digest()[:8], "big") >> 1

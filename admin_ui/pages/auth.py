@@ -23,7 +23,6 @@ from admin_ui.session import (
     LoginThrottle,
     UiContext,
     access,
-    client_ip,
     home_for,
     read_form,
     safe_next,
@@ -35,6 +34,7 @@ from network.accounts import service as accounts
 from network.accounts.schemas import LoginIn, SignupIn
 from network.errors import AuthenticationError, DomainError, PermissionDeniedError
 from network.http.auth import SESSION_COOKIE
+from network.http.client import client_ip
 from network.http.deps import HasherDep, SettingsDep
 
 UiDep = NamedDependency[UiContext]

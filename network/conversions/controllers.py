@@ -25,10 +25,10 @@ from network.conversions.schemas import (
 )
 from network.errors import PROBLEM_BASE
 from network.http.auth import roles
+from network.http.client import client_ip
 from network.http.deps import PrincipalDep
 from network.pagination import LimitParam, OffsetParam, Page
 from network.principal import Role
-from network.settings import Settings
 from network.tracking.endpoint import VISITOR_COOKIE
 from network.types import IdPath
 
@@ -38,15 +38,6 @@ PIXEL = (
     b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
 )
 MAX_PARAMS = 100
-
-
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    settings: Settings = request.app.state.settings
-    if settings.http.trust_proxy_headers:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:45]
-    return request.client.host if request.client else ""
 
 
 async def _received(request: Request[Any, Any, Any]) -> intake.Received:
@@ -73,7 +64,7 @@ async def _received(request: Request[Any, Any, Any]) -> intake.Received:
     return intake.Received(
         path=request.url.path,
         params=params,
-        ip=_client_ip(request),
+        ip=client_ip(request),
         visitor_id=request.cookies.get(VISITOR_COOKIE, "")[:32],
         at=datetime.now(UTC),
     )
