@@ -103,6 +103,50 @@ async def _referrers(tenant_id: int, webmaster_id: int, levels: int) -> list[int
     return chain
 
 
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """Everything that decides a new conversion's status, and the columns that follow from it."""
+
+    requested: str | None
+    priced: Priced
+    payout: int
+    revenue: int
+    commissions: list[list[int]]
+    balance_short: bool
+    at: datetime
+    timezone: str
+
+    def outcome(self, full_cap: tuple[str, str] | None) -> dict[str, Any]:
+        """The status columns; ``full_cap`` is (which cap, the offer's cap policy) when a cap is full."""
+        status, reason = _initial_status(self.requested, self.priced)
+        detail = self.priced.reject_detail
+        billable = status != "rejected"
+        if billable and full_cap is not None:
+            which, cap_policy = full_cap
+            status = "rejected" if cap_policy == "reject" else "hold"
+            reason, detail = "cap_reached", f"the offer's {which} cap is reached (policy: {cap_policy})"
+            billable = status != "rejected"
+        if billable and self.balance_short:
+            status, reason = "hold", "advertiser_balance"
+            detail = (
+                "the advertiser's prepaid balance does not cover this conversion; held until it is funded"
+            )
+        until = None
+        if status == "hold" and reason not in {"cap_reached", "advertiser_balance"}:
+            until = hold_until(self.at, self.priced.hold_days, self.timezone)
+        return {
+            "status": status,
+            "reason": reason,
+            "reason_detail": detail[:1000],
+            "billable": billable,
+            "payout": self.payout if billable else 0,
+            "revenue": self.revenue if billable else 0,
+            "hold_until": until,
+            "commissions": jsoncol.dump(self.commissions if billable else []),
+            "decided_at": self.at if status in {"approved", "rejected"} else None,
+        }
+
+
 def _initial_status(requested: str | None, priced: Priced) -> tuple[str, str]:
     """(status, reason) before caps and the balance gate."""
     if priced.reject_reason:
@@ -307,10 +351,24 @@ async def _write(
     tenant_id = credential.network_id
     offer_id = int(a.offer["id"])
     currency = a.offer["currency"]
-    status, reason = _initial_status(requested, priced)
-    detail = priced.reject_detail
     payout = to_minor(priced.payout, currency)
     revenue = to_minor(priced.revenue, currency)
+    # Reads first (the balance gate, the referral chain); then one INSERT with the final values. Only a full
+    # cap, found after the dedup key is claimed, needs an UPDATE.
+    short = False
+    if finance.balance_gate != "off" and revenue > 0:
+        prepaid = accounts.adv_prepaid(credential.advertiser_id)
+        balance = (await ledger.balances(tenant_id=tenant_id, accounts=[prepaid])).get((prepaid, currency), 0)
+        short = balance < revenue
+    commissions: list[list[int]] = []
+    shares = finance.shares()
+    for level, (referrer, share) in enumerate(
+        zip(await _referrers(tenant_id, a.webmaster_id, len(shares)), shares, strict=False), start=1
+    ):
+        amount = int((Decimal(payout) * share).to_integral_value(ROUND_HALF_EVEN))
+        if amount:
+            commissions.append([referrer, level, amount])
+    settled = _Settled(requested, priced, payout, revenue, commissions, short, got.at, net["timezone"])
     click = a.click or {}
     values: dict[str, Any] = {
         "network": tenant_id,
@@ -322,12 +380,9 @@ async def _write(
         "click_at": a.click_at,
         "attribution": a.method,
         "terms_version": a.terms_version,
-        "status": "rejected",
-        "reason": "processing",
         "dedup_key": dedup[:200],
         "order_id": data.order_id[:128],
         "currency": currency,
-        "billable": False,
         "sale_amount": None if sale is None else to_minor(sale, currency),
         "hold_days": priced.hold_days,
         "ctct_seconds": priced.ctct_seconds,
@@ -337,13 +392,14 @@ async def _write(
         "params": jsoncol.dump({"dialect": data.dialect, **data.adv}),
         "created_at": got.at,
         "updated_at": got.at,
+        **settled.outcome(None),
     }
     # The dedup key is claimed first: a concurrent identical postback waits on the unique index and then
     # finds this row, so exactly one of them reserves caps and posts to the ledger.
-    inserted = (
+    inserted: list[Row] = (
         await Conversion.insert(Conversion(**values))
         .on_conflict(action="DO NOTHING")
-        .returning(Conversion.id)
+        .returning(*Conversion.all_columns())
     )
     if not inserted:
         existing = (
@@ -357,9 +413,9 @@ async def _write(
         )
         assert existing is not None
         return await _duplicate(credential, existing, requested, got)
-    conversion_id = int(inserted[0]["id"])
-    billable = status != "rejected"
-    if billable:
+    row = inserted[0]
+    conversion_id = int(row["id"])
+    if row["billable"]:
         full = await caps.reserve(
             tenant_id=tenant_id,
             offer_id=offer_id,
@@ -369,45 +425,13 @@ async def _write(
             timezone=net["timezone"],
         )
         if full is not None:
-            policy_word = a.offer["cap_policy"]
-            status = "rejected" if policy_word == "reject" else "hold"
-            reason, detail = "cap_reached", f"the offer's {full} cap is reached (policy: {policy_word})"
-            billable = status != "rejected"
-    gate_hit = False
-    if billable and finance.balance_gate != "off" and revenue > 0:
-        prepaid = accounts.adv_prepaid(credential.advertiser_id)
-        balance = (await ledger.balances(tenant_id=tenant_id, accounts=[prepaid])).get((prepaid, currency), 0)
-        if balance < revenue:
-            gate_hit = True
-            status, reason = "hold", "advertiser_balance"
-            detail = (
-                "the advertiser's prepaid balance does not cover this conversion; held until it is funded"
+            final = settled.outcome((full, a.offer["cap_policy"]))
+            await Conversion.update({getattr(Conversion, k): v for k, v in final.items()}).where(
+                Conversion.id == conversion_id
             )
-    until = None
-    if status == "hold" and reason not in {"cap_reached", "advertiser_balance"}:
-        until = hold_until(got.at, priced.hold_days, net["timezone"])
-    commission_rows: list[list[int]] = []
-    if billable:
-        shares = finance.shares()
-        referrers = await _referrers(tenant_id, a.webmaster_id, len(shares))
-        for level, (referrer, share) in enumerate(zip(referrers, shares, strict=False), start=1):
-            amount = int((Decimal(payout) * share).to_integral_value(ROUND_HALF_EVEN))
-            if amount:
-                commission_rows.append([referrer, level, amount])
-    await Conversion.update(
-        {
-            Conversion.status: status,
-            Conversion.reason: reason,
-            Conversion.reason_detail: detail[:1000],
-            Conversion.billable: billable,
-            Conversion.payout: payout if billable else 0,
-            Conversion.revenue: revenue if billable else 0,
-            Conversion.hold_until: until,
-            Conversion.commissions: jsoncol.dump(commission_rows),
-            Conversion.decided_at: got.at if status in {"approved", "rejected"} else None,
-        }
-    ).where(Conversion.id == conversion_id)
-    row = await lifecycle.load(tenant_id, conversion_id)
+            row = {**row, **final}
+    status, reason, detail, billable = row["status"], row["reason"], row["reason_detail"], row["billable"]
+    gate_hit = reason == "advertiser_balance"
     event_id = await lifecycle.record_event(row, from_status="", reason=reason, comment=detail, actor=None)
     await lifecycle.settle(row, event_id=event_id, kind="conversion", new=True)
     await audit.record(

@@ -117,18 +117,18 @@ async def transition(
     }
     if to == "hold":
         values[Conversion.hold_until] = hold_until
-    updated = (
+    updated: list[Row] = (
         await Conversion.update(values)
         .where(
             (Conversion.network == tenant_id)
             & (Conversion.id == conversion_id)
             & (Conversion.status == current)
         )
-        .returning(Conversion.id)
+        .returning(*Conversion.all_columns())
     )
     if not updated:
         return None
-    new = await load(tenant_id, conversion_id)
+    new: Row = updated[0]
     event_id = await record_event(new, from_status=current, reason=reason, comment=comment, actor=actor)
     await settle(new, event_id=event_id, kind=f"conversion_{to}")
     await audit.record(

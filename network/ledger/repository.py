@@ -50,21 +50,23 @@ async def post(
     if not legs:
         return None
     check_balanced(legs)
-    existing = await LedgerTransaction.exists().where(
-        (LedgerTransaction.network == tenant_id) & (LedgerTransaction.idempotency_key == key)
-    )
-    if existing:
-        return None
-    rows = await LedgerTransaction.insert(
-        LedgerTransaction(
-            network=tenant_id,
-            kind=kind,
-            idempotency_key=key,
-            conversion=conversion_id,
-            withdrawal=withdrawal_id,
-            memo=memo[:500],
+    # The unique (network, idempotency_key) index makes a second posting of the same key a no-op.
+    rows = (
+        await LedgerTransaction.insert(
+            LedgerTransaction(
+                network=tenant_id,
+                kind=kind,
+                idempotency_key=key,
+                conversion=conversion_id,
+                withdrawal=withdrawal_id,
+                memo=memo[:500],
+            )
         )
-    ).returning(LedgerTransaction.id)
+        .on_conflict(action="DO NOTHING")
+        .returning(LedgerTransaction.id)
+    )
+    if not rows:
+        return None
     txn_id = int(rows[0]["id"])
     await Posting.insert(
         *[
