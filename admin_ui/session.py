@@ -55,11 +55,11 @@ class LoginRequiredError(Exception):
 
 
 class CsrfError(PermissionDeniedError):
-    pass
+    """A form came without the session's CSRF token (or with another one)."""
 
 
 class WrongRoleError(PermissionDeniedError):
-    pass
+    """The page belongs to another role."""
 
 
 def home_for(role: Role) -> str:

@@ -90,7 +90,7 @@ class DeliveryResult:
 
 
 class _DeadlineError(Exception):
-    pass
+    """The delivery's total time ran out."""
 
 
 class _Deadline:
