@@ -142,7 +142,9 @@ class Forwarder:
                 backoff = min(backoff * 2, 5.0)
                 continue
             if self.writer.fsync == "interval" and loop.time() - last_sync >= self.fsync_every:
-                self.writer.sync()
+                # In a thread: an fsync can take hundreds of milliseconds on a busy disk, and clicks are
+                # answered on this loop (os.fsync releases the GIL).
+                await asyncio.to_thread(self.writer.sync)
                 last_sync = loop.time()
             if not sent:
                 await asyncio.sleep(self.idle)
