@@ -1,8 +1,10 @@
 """Languages of the cabinets: the message catalogues, choosing a locale, and locale-aware formatting.
 
-Catalogues are flat JSON files in ``admin_ui/locales`` (one per locale, the same keys in each; a test checks
-that). A value is a string with ``{name}`` placeholders, or for counted phrases a dict of plural forms
-(``one``/``other`` in English, ``one``/``few``/``many`` in Russian). English is the default.
+Catalogues are flat JSON files in ``admin_ui/locales``: ``<locale>.json`` for what every page shares and
+``<area>/<locale>.json`` per cabinet area, merged (a key may be defined once); every locale has the same keys
+and the same files (a test checks that). A value is a string with ``{name}`` placeholders, or for counted
+phrases a dict of plural forms (``one``/``other`` in English, ``one``/``few``/``many`` in Russian).
+English is the default.
 """
 
 from __future__ import annotations
@@ -43,11 +45,22 @@ SYMBOLS = {
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def catalogue_files(locale: str) -> list[Path]:
+    """The shared catalogue ``locales/<locale>.json``, then one per area: ``locales/<area>/<locale>.json``."""
+    return [LOCALE_DIR / f"{locale}.json", *sorted(LOCALE_DIR.glob(f"*/{locale}.json"))]
+
+
 @cache
 def catalogue(locale: str) -> dict[str, Message]:
-    with (LOCALE_DIR / f"{locale}.json").open(encoding="utf-8") as handle:
-        loaded: dict[str, Message] = json.load(handle)
-    return loaded
+    merged: dict[str, Message] = {}
+    for path in catalogue_files(locale):
+        with path.open(encoding="utf-8") as handle:
+            loaded: dict[str, Message] = json.load(handle)
+        clash = sorted(set(merged) & set(loaded))
+        if clash:
+            raise ValueError(f"{path}: messages defined in another catalogue file too: {', '.join(clash)}")
+        merged.update(loaded)
+    return merged
 
 
 def negotiate(accept_language: str) -> str | None:

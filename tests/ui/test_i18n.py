@@ -11,7 +11,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from admin_ui import errors as ui_errors
-from admin_ui.i18n import LOCALE_DIR, NBSP, Formatter, Translator, catalogue, choose_locale, negotiate
+from admin_ui.i18n import (
+    LOCALE_DIR,
+    NBSP,
+    Formatter,
+    Translator,
+    catalogue,
+    catalogue_files,
+    choose_locale,
+    negotiate,
+)
 from admin_ui.render import NAVIGATION, NOTICES
 from network.accounts import service as accounts
 from network.accounts.schemas import SignupIn
@@ -83,6 +92,11 @@ def _placeholders(message: str | dict[str, str]) -> set[str]:
 def test_catalogues_have_the_same_messages() -> None:
     en, ru = catalogue("en"), catalogue("ru")
     assert sorted(p.name for p in LOCALE_DIR.glob("*.json")) == ["en.json", "ru.json"]
+    # Every area has both languages.
+    areas = {p.parent.name for p in LOCALE_DIR.glob("*/*.json")}
+    for area in areas:
+        assert sorted(p.name for p in (LOCALE_DIR / area).glob("*.json")) == ["en.json", "ru.json"], area
+    assert catalogue_files("en")[0].name == "en.json"
     assert set(en) == set(ru)
     for key, english in en.items():
         russian = ru[key]
