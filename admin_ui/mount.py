@@ -17,6 +17,7 @@ from admin_ui.errors import EXCEPTION_HANDLERS
 from admin_ui.pages.advertiser import AdvertiserPages
 from admin_ui.pages.auth import AuthPages
 from admin_ui.pages.staff import StaffPages
+from admin_ui.pages.staff_console import STAFF_CONTROLLERS
 from admin_ui.pages.webmaster import WebmasterPages
 from admin_ui.session import LoginThrottle, ui_context, ui_guard
 
@@ -52,7 +53,7 @@ def routes() -> list[ControllerRouterHandler]:
     throttle = LoginThrottle()
     pages = Router(
         path="/ui",
-        route_handlers=[AuthPages, WebmasterPages, AdvertiserPages, StaffPages],
+        route_handlers=[AuthPages, WebmasterPages, AdvertiserPages, StaffPages, *STAFF_CONTROLLERS],
         guards=[ui_guard],
         dependencies={
             "ui": Provide(ui_context, sync_to_thread=False),

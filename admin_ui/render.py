@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 
 from admin_ui.forms import FormErrors
 from admin_ui.session import UiContext
+from admin_ui.staff_nav import STAFF_NAV, STAFF_NOTICES
 from network.principal import Role
 
 NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
@@ -20,8 +21,8 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/ui/wm/balance", "nav.balance"),
     ),
     Role.ADVERTISER: (("/ui/adv/conversions", "nav.review"),),
-    Role.STAFF: (("/ui/staff/moderation", "nav.moderation"),),
-    Role.NETWORK_ADMIN: (("/ui/staff/moderation", "nav.moderation"),),
+    Role.STAFF: STAFF_NAV,
+    Role.NETWORK_ADMIN: STAFF_NAV,
 }
 # Pages whose address is a prefix of others' (the dashboard) are current only on their own address.
 EXACT = frozenset({"/ui/wm"})
@@ -91,7 +92,7 @@ NOTICES = frozenset(
         "webmaster_rejected",
         "logged_out",
     }
-)
+) | STAFF_NOTICES
 
 
 def notice(ctx: UiContext, done: str | None) -> str | None:

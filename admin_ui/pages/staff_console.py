@@ -1,0 +1,9 @@
+"""The staff console's controllers beyond the moderation queue, for admin_ui/mount.py to register."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from admin_ui.pages.staff_conversions import StaffConversionPages
+
+STAFF_CONTROLLERS: list[ControllerRouterHandler] = [StaffConversionPages]

@@ -1,0 +1,18 @@
+"""The staff console's navigation and notice names (admin_ui/render.py reads them): kept here so that the
+staff pages can grow without editing the shared module each time."""
+
+from __future__ import annotations
+
+STAFF_NAV: tuple[tuple[str, str], ...] = (
+    ("/ui/staff/moderation", "nav.moderation"),
+    ("/ui/staff/conversions", "nav.staff_conversions"),
+)
+
+STAFF_NOTICES = frozenset(
+    {
+        "staff_conversion_approved",
+        "staff_conversion_rejected",
+        "staff_conversion_hold",
+        "staff_conversion_reversed",
+    }
+)
