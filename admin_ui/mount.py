@@ -15,6 +15,7 @@ from litestar.types import ControllerRouterHandler
 
 from admin_ui.errors import EXCEPTION_HANDLERS
 from admin_ui.pages.advertiser import AdvertiserPages
+from admin_ui.pages.advertiser_cabinet import ADV_CONTROLLERS
 from admin_ui.pages.auth import AuthPages
 from admin_ui.pages.staff import StaffPages
 from admin_ui.pages.staff_console import STAFF_CONTROLLERS
@@ -53,7 +54,14 @@ def routes() -> list[ControllerRouterHandler]:
     throttle = LoginThrottle()
     pages = Router(
         path="/ui",
-        route_handlers=[AuthPages, WebmasterPages, AdvertiserPages, StaffPages, *STAFF_CONTROLLERS],
+        route_handlers=[
+            AuthPages,
+            WebmasterPages,
+            AdvertiserPages,
+            *ADV_CONTROLLERS,
+            StaffPages,
+            *STAFF_CONTROLLERS,
+        ],
         guards=[ui_guard],
         dependencies={
             "ui": Provide(ui_context, sync_to_thread=False),

@@ -20,12 +20,15 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/ui/wm/conversions", "nav.conversions"),
         ("/ui/wm/balance", "nav.balance"),
     ),
-    Role.ADVERTISER: (("/ui/adv/conversions", "nav.review"),),
+    Role.ADVERTISER: (
+        ("/ui/adv/access", "nav.adv_access"),
+        ("/ui/adv/conversions", "nav.review"),
+    ),
     Role.STAFF: STAFF_NAV,
     Role.NETWORK_ADMIN: STAFF_NAV,
 }
 # Pages whose address is a prefix of others' (the dashboard) are current only on their own address.
-EXACT = frozenset({"/ui/wm"})
+EXACT = frozenset({"/ui/wm", "/ui/adv"})
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,14 @@ NOTICES = frozenset(
         "webmaster_approved",
         "webmaster_rejected",
         "logged_out",
+        "adv_access_approved",
+        "adv_access_declined",
+        "adv_offer_created",
+        "adv_offer_saved",
+        "adv_offer_submitted",
+        "adv_terms_published",
+        "adv_bulk_done",
+        "adv_test_postback",
     }
 ) | STAFF_NOTICES
 

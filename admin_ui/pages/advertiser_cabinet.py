@@ -1,0 +1,10 @@
+"""The advertiser cabinet's controllers beyond the conversions review (admin_ui/pages/advertiser.py), for
+admin_ui/mount.py to register."""
+
+from __future__ import annotations
+
+from litestar import Controller
+
+from admin_ui.pages.advertiser_access import AdvertiserAccessPages
+
+ADV_CONTROLLERS: list[type[Controller]] = [AdvertiserAccessPages]
