@@ -8,7 +8,7 @@ export CPANET_DATABASE_URL ?= sqlite:///var/cpanet.sqlite3
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install build run serve migrate seed test lint typecheck dbcheck test-py test-fastpath-twin bench clean
+.PHONY: help install build run serve migrate seed test lint typecheck dbcheck chromium test-py test-fastpath-twin bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
@@ -49,7 +49,13 @@ dbcheck: build ## Fail if tables and migrations disagree
 	CPANET_DATABASE_URL=sqlite:///var/dbcheck.sqlite3 $(BIN)/cpanet db migrate >/dev/null
 	CPANET_DATABASE_URL=sqlite:///var/dbcheck.sqlite3 $(BIN)/cpanet db check
 
-test-py: build
+chromium: ## Install Debian's Chromium for the browser tests (as root; without it they skip)
+	@command -v chromium >/dev/null || { echo "chromium is missing; installing it with apt-get"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; } || \
+	  echo "could not install chromium (as root: apt-get install -y chromium); the browser tests will skip"; }
+
+test-py: build chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fastpath-twin: build ## The fastpath suite again on the pure-Python twin
