@@ -6,6 +6,7 @@ from __future__ import annotations
 STAFF_NAV: tuple[tuple[str, str], ...] = (
     ("/ui/staff/moderation", "nav.moderation"),
     ("/ui/staff/conversions", "nav.staff_conversions"),
+    ("/ui/staff/finance", "nav.staff_finance"),
 )
 
 STAFF_NOTICES = frozenset(
@@ -14,5 +15,8 @@ STAFF_NOTICES = frozenset(
         "staff_conversion_rejected",
         "staff_conversion_hold",
         "staff_conversion_reversed",
+        "staff_withdrawal_approved",
+        "staff_withdrawal_rejected",
+        "staff_batch_paid",
     }
 )

@@ -3,7 +3,9 @@ that a refusal becomes messages next to the form's fields instead of an error pa
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import msgspec
@@ -28,3 +30,42 @@ async def attempt(ui: UiContext, call: Callable[[], Awaitable[T]]) -> tuple[T | 
         return None, 422, invalid_input(exc, ui)
     except DomainError as exc:
         return None, exc.status, form_errors(exc, ui)
+
+
+@dataclass(frozen=True)
+class HBar:
+    """One horizontal bar of a server-drawn SVG chart (no script, no inline style)."""
+
+    label: str
+    text: str
+    y: float
+    width: float
+
+
+@dataclass(frozen=True)
+class HChart:
+    width: int
+    height: int
+    label_width: int
+    bars: list[HBar]
+
+
+def hbars(items: Sequence[tuple[str, float, str]], *, width: int = 640, row: int = 26) -> HChart:
+    """Bars for (label, value, value as text), the longest filling the drawing; zero draws nothing."""
+    label_width, text_width = 150, 110
+    plot = width - label_width - text_width
+    top = max((value for _, value, _ in items), default=0.0)
+    bars = [
+        HBar(label, text, i * row, round(plot * value / top, 2) if top > 0 else 0.0)
+        for i, (label, value, text) in enumerate(items)
+    ]
+    return HChart(width, max(len(bars), 1) * row, label_width, bars)
+
+
+def duration(ui: UiContext, seconds: float | None) -> str:
+    """A wait in hours (or minutes under an hour), in the reader's language."""
+    if seconds is None:
+        return "—"
+    if seconds < 3600:
+        return ui.t("staff.minutes", n=ui.fmt.number(Decimal(seconds) / 60))
+    return ui.t("staff.hours", n=ui.fmt.number(Decimal(seconds) / 3600, 1))

@@ -5,5 +5,6 @@ from __future__ import annotations
 from litestar.types import ControllerRouterHandler
 
 from admin_ui.pages.staff_conversions import StaffConversionPages
+from admin_ui.pages.staff_finance import StaffFinancePages
 
-STAFF_CONTROLLERS: list[ControllerRouterHandler] = [StaffConversionPages]
+STAFF_CONTROLLERS: list[ControllerRouterHandler] = [StaffConversionPages, StaffFinancePages]
