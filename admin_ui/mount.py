@@ -20,6 +20,7 @@ from admin_ui.pages.auth import AuthPages
 from admin_ui.pages.staff import StaffPages
 from admin_ui.pages.staff_console import STAFF_CONTROLLERS
 from admin_ui.pages.webmaster import WebmasterPages
+from admin_ui.pages.webmaster_tools import WM_CONTROLLERS
 from admin_ui.session import LoginThrottle, ui_context, ui_guard
 
 HERE = Path(__file__).parent
@@ -57,6 +58,7 @@ def routes() -> list[ControllerRouterHandler]:
         route_handlers=[
             AuthPages,
             WebmasterPages,
+            *WM_CONTROLLERS,
             AdvertiserPages,
             *ADV_CONTROLLERS,
             StaffPages,

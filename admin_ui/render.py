@@ -17,6 +17,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.WEBMASTER: (
         ("/ui/wm", "nav.dashboard"),
         ("/ui/wm/offers", "nav.offers"),
+        ("/ui/wm/my-offers", "nav.my_offers"),
         ("/ui/wm/conversions", "nav.conversions"),
         ("/ui/wm/balance", "nav.balance"),
     ),

@@ -1,0 +1,9 @@
+"""The webmaster's tool pages beyond admin_ui/pages/webmaster.py, for admin_ui/mount.py to register."""
+
+from __future__ import annotations
+
+from litestar import Controller
+
+from admin_ui.pages.webmaster_links import WebmasterLinkPages
+
+WM_CONTROLLERS: tuple[type[Controller], ...] = (WebmasterLinkPages,)
