@@ -6,5 +6,6 @@ from __future__ import annotations
 from litestar import Controller
 
 from admin_ui.pages.advertiser_access import AdvertiserAccessPages
+from admin_ui.pages.advertiser_terms import AdvertiserTermsPages
 
-ADV_CONTROLLERS: list[type[Controller]] = [AdvertiserAccessPages]
+ADV_CONTROLLERS: list[type[Controller]] = [AdvertiserAccessPages, AdvertiserTermsPages]
