@@ -7,6 +7,7 @@ STAFF_NAV: tuple[tuple[str, str], ...] = (
     ("/ui/staff/moderation", "nav.moderation"),
     ("/ui/staff/conversions", "nav.staff_conversions"),
     ("/ui/staff/finance", "nav.staff_finance"),
+    ("/ui/staff/users", "nav.staff_users"),
 )
 
 STAFF_NOTICES = frozenset(
@@ -18,5 +19,8 @@ STAFF_NOTICES = frozenset(
         "staff_withdrawal_approved",
         "staff_withdrawal_rejected",
         "staff_batch_paid",
+        "staff_user_banned",
+        "staff_user_unbanned",
+        "staff_key_revoked",
     }
 )

@@ -6,5 +6,6 @@ from litestar.types import ControllerRouterHandler
 
 from admin_ui.pages.staff_conversions import StaffConversionPages
 from admin_ui.pages.staff_finance import StaffFinancePages
+from admin_ui.pages.staff_users import StaffUserPages
 
-STAFF_CONTROLLERS: list[ControllerRouterHandler] = [StaffConversionPages, StaffFinancePages]
+STAFF_CONTROLLERS: list[ControllerRouterHandler] = [StaffConversionPages, StaffFinancePages, StaffUserPages]
