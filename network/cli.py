@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -134,15 +135,44 @@ def terms() -> None:
     "--samples",
     "samples_path",
     type=click.Path(exists=True, dir_okay=False),
-    required=True,
+    default=None,
     help="JSON Lines file: one conversion context per line.",
 )
-def terms_backtest(network_slug: str, version_id: int, draft_path: str, samples_path: str) -> None:
-    """Backtest draft rules against a stored version on a file of conversion contexts, with a progress bar."""
+@click.option(
+    "--date-from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Instead of --samples: replay the version's offer's conversions created from this day...",
+)
+@click.option(
+    "--date-to",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="...to this day (inclusive; the network's time zone).",
+)
+def terms_backtest(
+    network_slug: str,
+    version_id: int,
+    draft_path: str,
+    samples_path: str | None,
+    date_from: datetime | None,
+    date_to: datetime | None,
+) -> None:
+    """Backtest draft rules against a stored version, with a progress bar: on a file of conversion contexts
+    (--samples), or on the offer's past conversions (--date-from and --date-to)."""
     settings = load_settings()
-    from network.terms.backtest_cli import run_backtest_file
+    from network.terms.backtest_cli import run_backtest_conversions, run_backtest_file
 
-    report = run_backtest_file(settings, network_slug, version_id, Path(draft_path), Path(samples_path))
+    if samples_path is not None:
+        if date_from is not None or date_to is not None:
+            raise click.UsageError("give either --samples or --date-from/--date-to, not both")
+        report = run_backtest_file(settings, network_slug, version_id, Path(draft_path), Path(samples_path))
+    elif date_from is not None and date_to is not None:
+        report = run_backtest_conversions(
+            settings, network_slug, version_id, Path(draft_path), date_from.date(), date_to.date()
+        )
+    else:
+        raise click.UsageError("give --samples, or --date-from and --date-to")
     click.echo(json.dumps(report, indent=2))
 
 

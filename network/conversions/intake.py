@@ -390,6 +390,7 @@ async def _write(
         "ip": click.get("ip", ""),
         **{f"sub{i}": click.get(f"sub{i}", "") for i in range(1, 6)},
         "params": jsoncol.dump({"dialect": data.dialect, **data.adv}),
+        "pricing_context": jsoncol.dump_exact(priced.context or {}),
         "created_at": got.at,
         "updated_at": got.at,
         **settled.outcome(None),

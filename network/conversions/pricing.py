@@ -42,6 +42,9 @@ class Priced:
     # Set when the conversion is not billable, whatever the terms say.
     reject_reason: str | None
     reject_detail: str
+    # What the rules read (stored with the conversion, so a backtest replays exactly this); None when no
+    # rule ran (no terms, a terms error before evaluation).
+    context: dict[str, Any] | None = None
 
 
 def fraud_reason(flags: int) -> str | None:
@@ -172,4 +175,5 @@ async def price(
         ctct,
         None if reject is None else reject[0],
         "" if reject is None else reject[1],
+        context,
     )

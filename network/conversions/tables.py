@@ -59,6 +59,9 @@ class Conversion(Table):
     sub4 = Varchar(length=255, default="")
     sub5 = Varchar(length=255, default="")
     params = JSON(default="{}")
+    # The context the terms rules read when this conversion was priced (what a backtest replays); {} when no
+    # rule ran. Decimals are JSON numbers: read it back with rules.parse_rule.
+    pricing_context = JSON(default="{}")
     # Referral commissions fixed at accrual: [[referrer webmaster id, level, amount in minor units], ...]
     commissions = JSON(default="[]")
     created_at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -7,7 +7,7 @@ carry rules as raw canonical JSON for the same reason.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -93,11 +93,14 @@ class DryRunOut(msgspec.Struct):
 
 
 class BacktestIn(msgspec.Struct, forbid_unknown_fields=True):
-    """Compare ``draft`` with a stored version (the offer-wide version in force if omitted) on samples:
-    the contexts of past conversions. Until conversions are stored, callers supply them."""
+    """Compare ``draft`` with a stored version (the offer-wide version in force if omitted), either on the
+    offer's real conversions created from ``date_from`` to ``date_to`` (the network's days, inclusive; each
+    replayed with the context it was priced with), or on supplied ``samples`` (conversion contexts)."""
 
     draft: TermsRules
-    samples: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=100_000)]
+    samples: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=100_000)] | None = None
+    date_from: date | None = None
+    date_to: date | None = None
     against_version_id: DbId | None = None
 
 
@@ -119,6 +122,10 @@ class BacktestOut(msgspec.Struct):
     totals: BacktestRow
     by_webmaster: list[BacktestRow]
     errors: list[str]
+    # "samples" or "conversions"; for conversions, those left out: not billable, or priced without rules.
+    source: str = "samples"
+    skipped_not_billable: int = 0
+    skipped_no_rules: int = 0
 
 
 class RuleChangeOut(msgspec.Struct):

@@ -14,6 +14,7 @@ from network.principal import Principal
 from network.tenants import repository as tenants
 from network.terms import repository as repo
 from network.terms import resolution
+from network.terms.history import MAX_DAYS, History, day_range
 from network.terms.schemas import (
     BacktestIn,
     BacktestOut,
@@ -27,6 +28,9 @@ from network.terms.schemas import (
 from network.terms.service import compile_terms, now, parse_rules, program, stored_version
 from rules import ABSENT, RuleError, backtest, canonical_json, diff_rules, parse_rule
 from rules.backtest import BacktestReport, BacktestTotals, WebmasterDelta
+
+# The API replays at most this many conversions in one request; the CLI streams any number.
+MAX_CONVERSIONS = 100_000
 
 
 def with_defaults(
@@ -113,13 +117,55 @@ async def backtest_offer(principal: Principal, offer_id: int, data: BacktestIn) 
         against = await stored_version(principal, offer_id, data.against_version_id)
     else:
         against = await current_offer_version(principal.network_id, offer_id, now())
-    draft = compile_terms(parse_rules(data.draft), offer["currency"])
-    samples = data.samples
+    rules = parse_rules(data.draft)
+    draft = compile_terms(rules, offer["currency"])
     network = await tenants.get(tenant_id=principal.network_id)
     assert network is not None
-    filled = [with_defaults(s, network, offer) for s in samples]
-    report = backtest(program(against), draft, filled)
-    return report_out(report, int(against["id"]), draft.currency)
+    if data.samples is not None:
+        if data.date_from is not None or data.date_to is not None:
+            raise ValidationError("give either samples or a date range of past conversions, not both")
+        filled = [with_defaults(s, network, offer) for s in data.samples]
+        report = backtest(program(against), draft, filled)
+        return report_out(report, int(against["id"]), draft.currency)
+    past = await _history(principal.network_id, offer_id, data, network["timezone"], rules)
+    if await past.count() > MAX_CONVERSIONS:
+        raise ValidationError(
+            f"more than {MAX_CONVERSIONS:,} conversions in that range: narrow it, or run "
+            "`cpanet terms backtest --date-from --date-to`, which streams them",
+            field="date_from",
+        )
+    contexts = [c async for c in past.samples()]
+    report = backtest(program(against), draft, contexts)
+    out = report_out(report, int(against["id"]), draft.currency)
+    return msgspec.structs.replace(
+        out,
+        source="conversions",
+        skipped_not_billable=past.skipped_not_billable,
+        skipped_no_rules=past.skipped_no_rules,
+    )
+
+
+async def _history(
+    tenant_id: int, offer_id: int, data: BacktestIn, timezone: str, draft_rules: Mapping[str, Any]
+) -> History:
+    if data.date_from is None or data.date_to is None:
+        raise ValidationError(
+            "give date_from and date_to to replay the offer's past conversions, or samples",
+            field="date_from" if data.date_from is None else "date_to",
+        )
+    if data.date_to < data.date_from:
+        raise ValidationError("date_to is before date_from", field="date_to")
+    if (data.date_to - data.date_from).days >= MAX_DAYS:
+        raise ValidationError(f"a backtest covers at most {MAX_DAYS} days", field="date_to")
+    start, end = day_range(data.date_from, data.date_to, timezone)
+    return History(
+        tenant_id,
+        offer_id,
+        start,
+        end,
+        timezone,
+        needs_month_count="count_this_month" in canonical_json(dict(draft_rules)),
+    )
 
 
 def _raw(value: Any) -> msgspec.Raw | None:
