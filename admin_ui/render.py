@@ -19,6 +19,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/ui/wm/offers", "nav.offers"),
         ("/ui/wm/my-offers", "nav.my_offers"),
         ("/ui/wm/conversions", "nav.conversions"),
+        ("/ui/wm/stats", "nav.wm_stats"),
         ("/ui/wm/balance", "nav.balance"),
     ),
     Role.ADVERTISER: (
