@@ -8,6 +8,7 @@ STAFF_NAV: tuple[tuple[str, str], ...] = (
     ("/ui/staff/conversions", "nav.staff_conversions"),
     ("/ui/staff/finance", "nav.staff_finance"),
     ("/ui/staff/users", "nav.staff_users"),
+    ("/ui/staff/audit", "nav.staff_audit"),
 )
 
 STAFF_NOTICES = frozenset(

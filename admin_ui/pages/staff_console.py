@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
+from admin_ui.pages.staff_audit import StaffAuditPages
 from admin_ui.pages.staff_conversions import StaffConversionPages
 from admin_ui.pages.staff_finance import StaffFinancePages
 from admin_ui.pages.staff_users import StaffUserPages
 
-STAFF_CONTROLLERS: list[ControllerRouterHandler] = [StaffConversionPages, StaffFinancePages, StaffUserPages]
+STAFF_CONTROLLERS: list[ControllerRouterHandler] = [
+    StaffConversionPages,
+    StaffFinancePages,
+    StaffUserPages,
+    StaffAuditPages,
+]

@@ -54,7 +54,7 @@ async def _page(
             profiles[user.id] = ("advertisers", adv.id, adv.status, adv.status_reason)
     everyone = principal.role is Role.NETWORK_ADMIN
     keys = await authn.list_api_keys(principal, everyone=everyone)
-    shown = {f"{kind}-{pid}" for kind, pid, _, _ in profiles.values()} | {"keys"}
+    shown: set[object] = {f"{kind}-{pid}" for kind, pid, _, _ in profiles.values()} | {"keys"}
     return render(
         ui,
         "staff/users.html",
