@@ -1,4 +1,4 @@
-"""Staff audit log viewer: filters by entity and actor, before -> after, reasons, pages; it changes nothing."""
+"""Staff audit log viewer: filters by entity and actor, before -> after, reasons, pages; read only."""
 
 from __future__ import annotations
 
