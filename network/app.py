@@ -51,6 +51,7 @@ from network.terms.controllers import TermsController, TermsToolsController
 from network.tracking.controllers import SmartlinkController
 from network.tracking.endpoint import ClickHandler, click_routes
 from network.tracking.forwarder import AmqpDelivery, DatabaseDelivery, Delivery, Forwarder, transient_errors
+from network.tracking.front import ClickFirstApp
 from network.tracking.journal import JournalWriter
 from network.tracking.registry import SnapshotRegistry
 from network.worker.jobs import run_embedded
@@ -130,9 +131,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         security=[{"apiKey": []}],
     )
-    return Litestar(
+    click_handler = ClickHandler(settings, registry, journal)
+    app = ClickFirstApp(
         route_handlers=[
-            *click_routes(ClickHandler(settings, registry, journal)),
+            *click_routes(click_handler),
             health,
             AuthController,
             ApiKeyController,
@@ -185,3 +187,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=admin_ui.template_config(),
         debug=False,
     )
+    app.click_handler = click_handler
+    return app

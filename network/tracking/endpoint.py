@@ -6,6 +6,7 @@ route is a raw ASGI handler so that the click path skips litestar's parameter pa
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from typing import Any
@@ -61,6 +62,15 @@ async def _problem(send: Send, status: int, slug: str, title: str, detail: str, 
 
 async def _not_found(send: Send, detail: str, path: str) -> None:
     await _problem(send, 404, "not-found", "Not found", detail, path)
+
+
+async def internal_error(send: Send, path: str) -> None:
+    """A 500 problem for a click that failed unexpectedly (if the response has not started yet)."""
+    # A server refuses a second response start (RuntimeError): then the visitor already has an answer.
+    with contextlib.suppress(RuntimeError):
+        await _problem(
+            send, 500, "internal", "Internal error", "the click could not be handled; it was logged", path
+        )
 
 
 class ClickHandler:
