@@ -23,5 +23,7 @@ STAFF_NOTICES = frozenset(
         "staff_user_banned",
         "staff_user_unbanned",
         "staff_key_revoked",
+        "staff_access_approved",
+        "staff_access_declined",
     }
 )

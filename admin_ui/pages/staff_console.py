@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
+from admin_ui.pages.staff_access import StaffAccessPages
 from admin_ui.pages.staff_audit import StaffAuditPages
 from admin_ui.pages.staff_conversions import StaffConversionPages
 from admin_ui.pages.staff_finance import StaffFinancePages
@@ -14,4 +15,5 @@ STAFF_CONTROLLERS: list[ControllerRouterHandler] = [
     StaffFinancePages,
     StaffUserPages,
     StaffAuditPages,
+    StaffAccessPages,
 ]
