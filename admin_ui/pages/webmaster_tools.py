@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from litestar import Controller
 
+from admin_ui.pages.webmaster_account import WebmasterAccountPages
 from admin_ui.pages.webmaster_links import WebmasterLinkPages
 from admin_ui.pages.webmaster_stats import WebmasterStatsPages
 
-WM_CONTROLLERS: tuple[type[Controller], ...] = (WebmasterLinkPages, WebmasterStatsPages)
+WM_CONTROLLERS: tuple[type[Controller], ...] = (
+    WebmasterLinkPages,
+    WebmasterStatsPages,
+    WebmasterAccountPages,
+)
