@@ -23,8 +23,10 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/ui/wm/balance", "nav.balance"),
     ),
     Role.ADVERTISER: (
+        ("/ui/adv", "nav.dashboard"),
         ("/ui/adv/access", "nav.adv_access"),
         ("/ui/adv/conversions", "nav.review"),
+        ("/ui/adv/balance", "nav.balance"),
     ),
     Role.STAFF: STAFF_NAV,
     Role.NETWORK_ADMIN: STAFF_NAV,

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from admin_ui.errors import form_errors
 from admin_ui.forms import FormErrors, invalid_input, misplaced
@@ -81,10 +81,6 @@ def _unfiltered(*, limit: int, offset: int) -> dict[str, Any]:
 class AdvertiserPages(Controller):
     path = "/adv"
     opt = access(ADVERTISER)
-
-    @get("/")
-    async def home(self) -> Redirect:
-        return redirect("/ui/adv/conversions")
 
     @get("/conversions")
     async def review(self, ui: UiDep, status: Code = None, offset: Offset = 0, done: Code = None) -> Template:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from litestar import Controller
 
 from admin_ui.pages.advertiser_access import AdvertiserAccessPages
+from admin_ui.pages.advertiser_home import AdvertiserHomePages
 from admin_ui.pages.advertiser_terms import AdvertiserTermsPages
 
-ADV_CONTROLLERS: list[type[Controller]] = [AdvertiserAccessPages, AdvertiserTermsPages]
+ADV_CONTROLLERS: list[type[Controller]] = [AdvertiserHomePages, AdvertiserAccessPages, AdvertiserTermsPages]
