@@ -9,6 +9,7 @@ STAFF_NAV: tuple[tuple[str, str], ...] = (
     ("/ui/staff/finance", "nav.staff_finance"),
     ("/ui/staff/users", "nav.staff_users"),
     ("/ui/staff/audit", "nav.staff_audit"),
+    ("/ui/staff/settings", "nav.staff_settings"),
 )
 
 STAFF_NOTICES = frozenset(
@@ -25,5 +26,7 @@ STAFF_NOTICES = frozenset(
         "staff_key_revoked",
         "staff_access_approved",
         "staff_access_declined",
+        "staff_settings_saved",
+        "staff_finance_saved",
     }
 )

@@ -3,7 +3,7 @@ that a refusal becomes messages next to the form's fields instead of an error pa
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -22,14 +22,22 @@ AnyRequest = Request[Any, Any, Any]
 T = TypeVar("T")
 
 
-async def attempt(ui: UiContext, call: Callable[[], Awaitable[T]]) -> tuple[T | None, int, FormErrors]:
-    """Run a service call; on refusal, the HTTP status to answer with and the messages per field."""
+async def attempt(
+    ui: UiContext, call: Callable[[], Awaitable[T]], fields: Mapping[str, str] | None = None
+) -> tuple[T | None, int, FormErrors]:
+    """Run a service call; on refusal, the HTTP status to answer with and the messages per field.
+    ``fields`` places a problem that names no field by the start of its detail (``{"unknown time zone":
+    "timezone"}``) next to the field it is about."""
     try:
         return await call(), 200, FormErrors.empty()
     except msgspec.ValidationError as exc:
         return None, 422, invalid_input(exc, ui)
     except DomainError as exc:
-        return None, exc.status, form_errors(exc, ui)
+        errors = form_errors(exc, ui)
+        for prefix, field in (fields or {}).items():
+            if errors.form and exc.detail.startswith(prefix):
+                errors = FormErrors({field: " ".join(errors.form)}, [])
+        return None, exc.status, errors
 
 
 @dataclass(frozen=True)
