@@ -24,6 +24,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
     ),
     Role.ADVERTISER: (
         ("/ui/adv", "nav.dashboard"),
+        ("/ui/adv/offers", "nav.offers"),
         ("/ui/adv/access", "nav.adv_access"),
         ("/ui/adv/conversions", "nav.review"),
         ("/ui/adv/balance", "nav.balance"),

@@ -7,6 +7,12 @@ from litestar import Controller
 
 from admin_ui.pages.advertiser_access import AdvertiserAccessPages
 from admin_ui.pages.advertiser_home import AdvertiserHomePages
+from admin_ui.pages.advertiser_offers import AdvertiserOfferPages
 from admin_ui.pages.advertiser_terms import AdvertiserTermsPages
 
-ADV_CONTROLLERS: list[type[Controller]] = [AdvertiserHomePages, AdvertiserAccessPages, AdvertiserTermsPages]
+ADV_CONTROLLERS: list[type[Controller]] = [
+    AdvertiserHomePages,
+    AdvertiserOfferPages,
+    AdvertiserAccessPages,
+    AdvertiserTermsPages,
+]

@@ -14,7 +14,14 @@ from tests.ui.support import browser, page_text
 pytestmark = pytest.mark.sqlite_only
 
 
-ADVERTISER_PAGES = ["/ui/adv/conversions", "/ui/adv", "/ui/adv/access", "/ui/adv/balance"]
+ADVERTISER_PAGES = [
+    "/ui/adv/conversions",
+    "/ui/adv",
+    "/ui/adv/access",
+    "/ui/adv/balance",
+    "/ui/adv/offers",
+    "/ui/adv/offers/new",
+]
 STAFF_PAGES = ["/ui/staff/moderation", "/ui/staff"]
 WEBMASTER_PAGES = ["/ui/wm", "/ui/wm/offers", "/ui/wm/conversions", "/ui/wm/balance"]
 
