@@ -25,7 +25,7 @@ cdef extern from "Python.h":
 
 from cpython cimport array
 from cpython.object cimport PyObject
-from cpython.ref cimport Py_INCREF
+from cpython.ref cimport Py_INCREF, Py_XDECREF, Py_XINCREF
 from cpython.tuple cimport PyTuple_SET_ITEM
 
 cdef extern from *:
@@ -58,6 +58,25 @@ cdef extern from *:
         n = PyTuple_GET_SIZE(subs);
         for (k = 0; k < n && k < 4; k++) FP_PREFETCH_R(PyTuple_GET_ITEM(subs, k));
     }
+    /* The str's cached hash when it has one (always after the first hash), else computed. */
+    static inline Py_hash_t fp_str_hash(PyObject* s) {
+        Py_hash_t h = ((PyASCIIObject*)s)->hash;
+        return h != -1 ? h : PyObject_Hash(s);
+    }
+    /* 1 and *out = value when o is an exact int in the signed 64-bit range, else 0 (no exception set). */
+    static inline int fp_exact_int64(PyObject* o, long long* out) {
+        int overflow = 0;
+        long long v;
+        if (!PyLong_CheckExact(o)) return 0;
+        v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (overflow) return 0;
+        *out = v;
+        return 1;
+    }
+    /* Both are str (equal hashes already checked): equal text. */
+    static inline int fp_str_eq(PyObject* a, PyObject* b) {
+        return PyUnicode_Compare(a, b) == 0;
+    }
     static inline int fp_click_target(PyObject* t, long long* out) {
         PyObject* target;
         int overflow = 0;
@@ -69,6 +88,9 @@ cdef extern from *:
     }
     """
     int fp_click_target(PyObject* t, long long* out) noexcept
+    Py_hash_t fp_str_hash(PyObject* s) noexcept
+    int fp_exact_int64(PyObject* o, long long* out) noexcept
+    int fp_str_eq(PyObject* a, PyObject* b) noexcept
     void FP_PREFETCH(const void* p) noexcept nogil
     void FP_PREFETCH_R(const void* p) noexcept nogil
     void fp_prefetch_object(PyObject* o, Py_ssize_t size) noexcept

@@ -104,8 +104,8 @@ cdef class Engine:
     cdef dict _os_codes
     cdef UrlBuilder _url
     cdef frozenset _approvals
-    cdef frozenset _banned
-    cdef frozenset _inactive
+    cdef ObjectSet _banned
+    cdef ObjectSet _inactive
     cdef dict _smartlinks
     cdef tuple _tb
     cdef IntervalTable _ip_block
@@ -116,8 +116,8 @@ cdef class Engine:
     cdef uint64_t _sub_block_lengths  # bit min(len, 63) of every blocked sub value (all bits: not only str)
     cdef frozenset _ref_block
     cdef frozenset _ref_allow
-    cdef frozenset _wm_block
-    cdef frozenset _wm_allow
+    cdef ObjectSet _wm_block
+    cdef ObjectSet _wm_allow
     cdef double _dup_window
     cdef double _ip_window
     cdef double _sub_window
@@ -128,11 +128,8 @@ cdef class Engine:
     cdef VelocityTable _ips
     cdef VelocityTable _subs
     cdef object _bots
-    cdef dict _ua_hot
-    cdef dict _ua_old
-    cdef dict _ref_hot
-    cdef dict _ref_old
-    cdef Py_ssize_t _ua_half
+    cdef StrVerdictCache _ua_cache
+    cdef StrVerdictCache _ref_cache
     cdef Py_ssize_t _ua_size
     cdef CapStore _click_caps
     cdef CapStore _conversion_caps
@@ -157,10 +154,9 @@ cdef class Engine:
     cdef _install_ua_cache(self, snapshot):
         fraud = snapshot.fraud
         self._bots = snapshot.bots
-        self._ua_hot = {}
-        self._ua_old = {}
         self._ua_size = fraud.ua_cache_size
-        self._ua_half = max(1, fraud.ua_cache_size // 2)
+        self._ua_cache = StrVerdictCache(fraud.ua_cache_size)
+        self._ref_cache = StrVerdictCache(fraud.ua_cache_size)
 
     cdef _install(self, snapshot):
         """Only reference assignments when the snapshot carries its Prepared tables (build_snapshot makes
@@ -169,8 +165,7 @@ cdef class Engine:
         fraud = snapshot.fraud
         if self._url is None:
             self._url = UrlBuilder()
-        self._ref_hot = {}
-        self._ref_old = {}
+        self._ref_cache.clear()
         self._offers = snapshot.offers
         self._coffers = prepared.offers
         self._approval_keys = prepared.approval_keys
@@ -180,8 +175,8 @@ cdef class Engine:
         self._device_codes = prepared.device_codes
         self._os_codes = prepared.os_codes
         self._approvals = snapshot.approvals
-        self._banned = snapshot.banned_webmasters
-        self._inactive = snapshot.inactive_webmasters
+        self._banned = ObjectSet(snapshot.banned_webmasters)
+        self._inactive = ObjectSet(snapshot.inactive_webmasters)
         self._smartlinks = snapshot.smartlinks
         self._tb = prepared.trafficback
         self._ip_block = prepared.ip_block
@@ -197,8 +192,8 @@ cdef class Engine:
                 self._sub_block_lengths = ~(<uint64_t>0)
         self._ref_block = snapshot.referrer_block
         self._ref_allow = snapshot.referrer_allow
-        self._wm_block = snapshot.webmaster_block
-        self._wm_allow = snapshot.webmaster_allow
+        self._wm_block = ObjectSet(snapshot.webmaster_block)
+        self._wm_allow = ObjectSet(snapshot.webmaster_allow)
         self._dup_window = fraud.duplicate_window_s
         self._ip_window = fraud.ip_velocity_window_s
         self._sub_window = fraud.sub_velocity_window_s
@@ -266,33 +261,25 @@ cdef class Engine:
     # -- fraud ----------------------------------------------------------------------------------------------
 
     cdef bint _is_bot(self, str ua) except -1:
-        """Two-generation LRU: hits in the old generation are promoted; a full hot generation becomes old."""
-        verdict = self._ua_hot.get(ua)
-        if verdict is not None:
-            return verdict is True
-        verdict = self._ua_old.get(ua)
-        if verdict is None:
-            verdict = bool(self._bots.is_bot(ua))
-        if len(self._ua_hot) >= self._ua_half:
-            self._ua_old = self._ua_hot
-            self._ua_hot = {}
-        self._ua_hot[ua] = verdict
-        return verdict is True
+        """Cached per user agent (StrVerdictCache: a hit costs a pointer or text comparison)."""
+        cdef Py_hash_t h = fp_str_hash(<PyObject*>ua)
+        cdef int verdict = self._ua_cache.get(<PyObject*>ua, h)
+        if verdict >= 0:
+            return verdict
+        verdict = 1 if self._bots.is_bot(ua) else 0
+        self._ua_cache.put(<PyObject*>ua, h, verdict)
+        return verdict
 
     cdef bint _referrer_blocked(self, str referrer) except -1:
-        """Same two-generation cache as the user agents; cleared with the lists on every snapshot install."""
-        verdict = self._ref_hot.get(referrer)
-        if verdict is not None:
-            return verdict is True
-        verdict = self._ref_old.get(referrer)
-        if verdict is None:
-            host = referrer_host(referrer)
-            verdict = bool(domain_listed(host, self._ref_block) and not domain_listed(host, self._ref_allow))
-        if len(self._ref_hot) >= self._ua_half:
-            self._ref_old = self._ref_hot
-            self._ref_hot = {}
-        self._ref_hot[referrer] = verdict
-        return verdict is True
+        """Same cache as the user agents; cleared with the lists on every snapshot install."""
+        cdef Py_hash_t h = fp_str_hash(<PyObject*>referrer)
+        cdef int verdict = self._ref_cache.get(<PyObject*>referrer, h)
+        if verdict >= 0:
+            return verdict
+        host = referrer_host(referrer)
+        verdict = 1 if domain_listed(host, self._ref_block) and not domain_listed(host, self._ref_allow) else 0
+        self._ref_cache.put(<PyObject*>referrer, h, verdict)
+        return verdict
 
     cdef int _fraud_in(self, tuple click, FraudIn* f) except -1:
         """Everything of the verdict that reads no large table: the list flags and the three table keys.
@@ -331,7 +318,9 @@ cdef class Engine:
                     break
         if self._ref_block and click[C_REFERRER] and self._referrer_blocked(click[C_REFERRER]):
             flags |= F_BLOCKED_REFERRER
-        if self._wm_block and wm_obj in self._wm_block and wm_obj not in self._wm_allow:
+        if not self._wm_block.empty and self._wm_block.has(wm_obj, type(wm_obj) is int, wm) and not (
+            self._wm_allow.has(wm_obj, type(wm_obj) is int, wm)
+        ):
             flags |= F_BLOCKED_WEBMASTER
         key = combine(combine(combine(C_TAG_DUPLICATE, hi), lo), <uint64_t>hash(ua))
         key = combine(combine(key, <uint64_t><int64_t>click[C_TARGET]), <uint64_t>wm)
@@ -360,9 +349,9 @@ cdef class Engine:
 
     cdef void _prefetch_offer(self, COffer offer, int64_t wm) noexcept:
         """The objects _match_direct reads (the COffer itself was prefetched when it was looked up)."""
-        if not offer.public and offer.approval_ok and 0 <= wm < 4294967296:
+        if not offer.public and offer.approval_ok and (wm >> 32) == 0:
             self._approval_keys.prefetch(offer.approval_base | <uint64_t>wm)
-        if offer.pins_fast and offer.n_spec and 0 <= wm < 4294967296:
+        if offer.pins_fast and offer.n_spec and (wm >> 32) == 0:
             self._pin_members.prefetch(offer.spec_key[0] | <uint64_t>wm)
         if offer.countries is not None:
             FP_PREFETCH_R(&offer.country_mask)
@@ -424,7 +413,7 @@ cdef class Engine:
             "ip_slots": self._ips.slots,
             "sub_keys": self._subs.occupied,
             "sub_slots": self._subs.slots,
-            "ua_cache": len(self._ua_hot) + len(self._ua_old),
+            "ua_cache": self._ua_cache.size,
             "ua_cache_size": self._ua_size,
             "state_bytes": state_bytes(fraud.duplicate_slots, fraud.ip_slots, fraud.sub_slots),
         }
@@ -462,10 +451,15 @@ cdef class Engine:
                 return RC_SCHEDULE_CLOSED
         return RC_OK
 
-    cdef int _webmaster_reason(self, wm) except -1:
-        if self._banned and wm in self._banned:
+    cdef int _webmaster_reason(self, object wm) except -1:
+        cdef long long v = 0
+        cdef bint exact
+        if self._banned.empty and self._inactive.empty:
+            return RC_OK
+        exact = fp_exact_int64(<PyObject*>wm, &v)
+        if self._banned.has(wm, exact, v):
             return RC_WEBMASTER_BLOCKED
-        if self._inactive and wm in self._inactive:
+        if self._inactive.has(wm, exact, v):
             return RC_WEBMASTER_INACTIVE
         return RC_OK
 
@@ -742,16 +736,12 @@ cdef class Engine:
         return r
 
 
-cdef inline int64_t wm_key(object wm) except? -2:
+cdef inline int64_t wm_key(object wm) noexcept:
     """A webmaster id usable as the low 32 bits of a C set key: an exact int in [0, 2**32), else -1."""
-    cdef int64_t v
-    if type(wm) is not int:
+    cdef long long v
+    if not fp_exact_int64(<PyObject*>wm, &v):
         return -1
-    try:
-        v = <int64_t>wm
-    except OverflowError:
-        return -1
-    return v if 0 <= v < 4294967296 else -1
+    return v if (v >> 32) == 0 else -1
 
 
 cdef inline bint targeted(object value, frozenset values, Mask256* mask, dict codes) except -1:

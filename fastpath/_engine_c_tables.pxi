@@ -351,3 +351,102 @@ cdef class I64Map:
                 return self.entries[i].value
             i = (i + 1) & self.mask
         return NULL
+
+
+# -- string verdict cache -----------------------------------------------------------------------------------
+
+cdef struct StrSlot:
+    PyObject* key  # a strong reference to the str (NULL = empty)
+    Py_hash_t hash
+    uint32_t gen
+    int verdict
+
+
+cdef class StrVerdictCache:
+    """Bounded str -> bool cache (user-agent and referrer verdicts): a direct-mapped C table indexed by the
+    str's own (cached) hash, at most ``capacity`` entries (the largest power of two not above it). A hit is a
+    pointer comparison (or, for an equal str of another object, a hash and text comparison) instead of two dict
+    lookups. ``clear`` is O(1): it starts a new generation (the old keys are released as slots are reused)."""
+
+    cdef StrSlot* slots
+    cdef uint64_t mask
+    cdef uint32_t gen
+    cdef readonly Py_ssize_t size  # live entries of the current generation
+    cdef readonly Py_ssize_t capacity
+
+    def __cinit__(self, Py_ssize_t capacity):
+        cdef Py_ssize_t n = 1
+        while n * 2 <= capacity:
+            n *= 2
+        self.capacity = n
+        self.mask = <uint64_t>(n - 1)
+        self.slots = <StrSlot*>PyMem_Malloc(n * sizeof(StrSlot))
+        if self.slots == NULL:
+            raise MemoryError()
+        memset(self.slots, 0, n * sizeof(StrSlot))
+        self.gen = 1
+        self.size = 0
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        if self.slots != NULL:
+            for i in range(self.capacity):
+                Py_XDECREF(self.slots[i].key)
+            PyMem_Free(self.slots)
+
+    cdef void clear(self) noexcept:
+        cdef Py_ssize_t i
+        self.gen += 1
+        self.size = 0
+        if self.gen == 0:  # wrapped around: forget every slot for real
+            for i in range(self.capacity):
+                Py_XDECREF(self.slots[i].key)
+                self.slots[i].key = NULL
+            self.gen = 1
+
+    cdef inline int get(self, PyObject* s, Py_hash_t h) noexcept:
+        """The cached verdict of ``s`` (0 or 1), or -1 when not cached."""
+        cdef StrSlot* slot = &self.slots[<uint64_t>h & self.mask]
+        if slot.gen != self.gen or slot.key == NULL:
+            return -1
+        if slot.key == s or (slot.hash == h and fp_str_eq(slot.key, s)):
+            return slot.verdict
+        return -1
+
+    cdef void put(self, PyObject* s, Py_hash_t h, int verdict) noexcept:
+        cdef StrSlot* slot = &self.slots[<uint64_t>h & self.mask]
+        cdef PyObject* old = slot.key
+        if slot.gen != self.gen or old == NULL:
+            self.size += 1
+        Py_XINCREF(s)
+        slot.key = s
+        slot.hash = h
+        slot.gen = self.gen
+        slot.verdict = verdict
+        Py_XDECREF(old)
+
+
+# -- sets of webmaster ids ----------------------------------------------------------------------------------
+
+cdef class ObjectSet:
+    """A frozenset with a C copy (U64Set of the int64 values) when every member is an exact int in the signed
+    64-bit range: an exact-int lookup then reads no Python object; anything else asks the frozenset."""
+
+    cdef frozenset py
+    cdef U64Set c
+    cdef bint empty
+
+    def __cinit__(self, frozenset values):
+        self.py = values
+        self.empty = not values
+        self.c = None
+        if values and all(type(v) is int and -2**63 <= v < 2**63 for v in values):
+            self.c = U64Set([<uint64_t>(<int64_t>v) for v in values])
+
+    cdef inline bint has(self, object value, bint exact, int64_t v) except -1:
+        """``value in self.py``; ``exact``: value is an exact int equal to ``v``."""
+        if self.empty:
+            return False
+        if exact and self.c is not None:
+            return self.c.contains(<uint64_t>v)
+        return value in self.py
