@@ -6,10 +6,11 @@ from __future__ import annotations
 STAFF_NAV: tuple[tuple[str, str], ...] = (
     ("/ui/staff/moderation", "nav.moderation"),
     ("/ui/staff/conversions", "nav.staff_conversions"),
+    ("/ui/staff/fraud", "nav.staff_fraud"),
     ("/ui/staff/finance", "nav.staff_finance"),
     ("/ui/staff/users", "nav.staff_users"),
-    ("/ui/staff/audit", "nav.staff_audit"),
     ("/ui/staff/settings", "nav.staff_settings"),
+    ("/ui/staff/audit", "nav.staff_audit"),
 )
 
 STAFF_NOTICES = frozenset(
@@ -28,5 +29,6 @@ STAFF_NOTICES = frozenset(
         "staff_access_declined",
         "staff_settings_saved",
         "staff_finance_saved",
+        "staff_fraud_banned",
     }
 )

@@ -8,6 +8,7 @@ from admin_ui.pages.staff_access import StaffAccessPages
 from admin_ui.pages.staff_audit import StaffAuditPages
 from admin_ui.pages.staff_conversions import StaffConversionPages
 from admin_ui.pages.staff_finance import StaffFinancePages
+from admin_ui.pages.staff_fraud import StaffFraudPages
 from admin_ui.pages.staff_settings import StaffSettingsPages
 from admin_ui.pages.staff_users import StaffUserPages
 
@@ -18,4 +19,5 @@ STAFF_CONTROLLERS: list[ControllerRouterHandler] = [
     StaffAuditPages,
     StaffAccessPages,
     StaffSettingsPages,
+    StaffFraudPages,
 ]
