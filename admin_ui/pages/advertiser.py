@@ -1,5 +1,6 @@
-"""The advertiser's cabinet: so far the conversions review (approve, reject or reverse, one by one, with a
-reason the webmaster reads)."""
+"""The advertiser's conversions review: approve, reject or reverse one by one, or approve or reject the
+ticked ones at once (the bulk-status service), always with a reason the webmaster reads for a rejection.
+The rest of the advertiser's cabinet is in advertiser_*.py."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from admin_ui.render import notice, redirect, render
 from admin_ui.session import ADVERTISER, UiContext, access, read_form
 from admin_ui.views import pager
 from network.conversions import service as conversions
-from network.conversions.schemas import TransitionIn
+from network.conversions.schemas import BulkResultOut, BulkTransitionIn, TransitionIn
 from network.errors import DomainError
 
 UiDep = NamedDependency[UiContext]
@@ -30,6 +31,10 @@ REASONS = {
     "reversed": ("advertiser_reversed", "duplicate_order", "fraud_bot", "fraud_datacenter", "fraud_velocity"),
 }
 PAGE = 20
+# Decisions the bulk form offers, on the tabs that await one.
+BULK = ("approved", "rejected")
+BULK_TABS = frozenset({"pending", "hold"})
+MAX_BULK = 500
 
 
 async def _review_page(
@@ -38,10 +43,11 @@ async def _review_page(
     offset: int = 0,
     *,
     status_code: int = 200,
-    failed: int | None = None,
+    failed: int | str | None = None,
     errors: FormErrors | None = None,
     values: dict[str, str] | None = None,
     done: str | None = None,
+    bulk_failures: list[BulkResultOut] | None = None,
 ) -> Template:
     principal = ui.require()
     counts = {}
@@ -71,6 +77,9 @@ async def _review_page(
         },
         pager=pager(found.total, PAGE, offset, "/ui/adv/conversions", {"status": status}),
         notice=notice(ui, done),
+        bulk=status in BULK_TABS and bool(found.items),
+        bulk_options=[(to, ui.t(f"adv.bulk.to_{to}")) for to in BULK],
+        bulk_failures=bulk_failures or [],
     )
 
 
@@ -115,3 +124,39 @@ class AdvertiserPages(Controller):
         except DomainError as exc:
             return await again(exc.status, form_errors(exc, ui))
         return redirect("/ui/adv/conversions", status=tab or "", done=f"conversion_{to}")
+
+    @post("/conversions/bulk", status_code=200)
+    async def bulk(self, request: AnyRequest, ui: UiDep) -> Response[Any]:
+        """Approve or reject the ticked conversions at once, each in its own transaction."""
+        values = await read_form(request, ui)
+        form = await request.form()
+        ids = [str(v) for v in form.getall("ids")] if "ids" in form else []
+        tab = values.get("status")
+        to = values.get("to", "")
+        shown = {k: values.get(k, "") for k in ("to", "reason", "comment")}
+
+        async def again(status_code: int, errors: FormErrors) -> Template:
+            return await _review_page(
+                ui, tab, status_code=status_code, failed="bulk", errors=errors, values=shown
+            )
+
+        if to not in BULK:
+            return await again(422, FormErrors({"to": ui.t("err.invalid_value")}, []))
+        if not ids:
+            return await again(422, FormErrors({"ids": ui.t("adv.bulk.none_ticked")}, []))
+        if to in REASONS and not shown["comment"]:
+            return await again(422, FormErrors({"comment": ui.t("err.reason_required")}, []))
+        body: dict[str, Any] = {"ids": ids[:MAX_BULK], "to": to, "comment": shown["comment"]}
+        if to in REASONS:
+            body["reason"] = shown["reason"] or REASONS[to][0]
+        try:
+            data = msgspec.convert(body, BulkTransitionIn, strict=False)
+            results = await conversions.bulk_transition(ui.require(), data)
+        except msgspec.ValidationError as exc:
+            return await again(422, invalid_input(exc, ui))
+        except DomainError as exc:
+            return await again(exc.status, form_errors(exc, ui))
+        failures = [r for r in results if not r.ok]
+        if failures:
+            return await _review_page(ui, tab, bulk_failures=failures)
+        return redirect("/ui/adv/conversions", status=tab or "", done="adv_bulk_done")
