@@ -45,6 +45,7 @@ from network.outgoing import delivery as outgoing_delivery
 from network.outgoing.controllers import PostbackDeliveryController, PostbackEndpointController
 from network.settings import Settings, load_settings
 from network.stats.controllers import StatsController
+from network.stopping import Stop, stop_tasks
 from network.tenants.controllers import NetworkController
 from network.tenants.tables import Network
 from network.terms.controllers import TermsController, TermsToolsController
@@ -96,20 +97,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     forwarder = Forwarder(journal, delivery)
     tasks: list[asyncio.Task[None]] = []
+    stops: list[Stop] = []  # one per start of the app (a test may start an app more than once)
 
     async def on_startup() -> None:
         outgoing_delivery.configure(settings.broker.outbound_allowlist)
         bind_tables(engine)
         await start(engine, settings.database)
         await registry.refresh()
-        tasks.extend([asyncio.create_task(registry.run()), asyncio.create_task(forwarder.run())])
+        halt = Stop()
+        stops.append(halt)
+        tasks.extend(
+            [
+                asyncio.create_task(registry.run(halt), name="snapshot-polling"),
+                asyncio.create_task(forwarder.run(halt), name="click-forwarder"),
+            ]
+        )
         if settings.broker.runs_jobs_in_process:
-            tasks.append(asyncio.create_task(run_embedded()))
+            tasks.append(asyncio.create_task(run_embedded(stop=halt), name="embedded-jobs"))
 
     async def on_shutdown() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Never cancelled mid-transaction (network/stopping.py): signalled, then awaited.
+        if stops:
+            await stop_tasks(stops.pop(), tasks)
+        tasks.clear()
         try:
             await forwarder.drain()
         except transient_errors() as exc:

@@ -17,6 +17,7 @@ from pika.exceptions import AMQPError
 
 from network.db import database_errors
 from network.messaging.topology import CLICK_CONTENT_TYPE, CLICK_ROUTING_KEY, EVENTS_EXCHANGE, declare
+from network.stopping import Stop
 from network.tracking.journal import JournalReader, JournalWriter, decode_frames
 from network.tracking.storage import store
 
@@ -124,11 +125,13 @@ class Forwarder:
             self.reader.commit(after)
             sent += count
 
-    async def run(self) -> None:
+    async def run(self, stop: Stop | None = None) -> None:
+        """Deliver until ``stop`` is set (checked between batches, never inside one)."""
+        stop = stop or Stop()
         backoff = 0.1
         last_sync = 0.0
         loop = asyncio.get_running_loop()
-        while True:
+        while not stop.stopping:
             try:
                 sent = await self.drain()
                 backoff = 0.1
@@ -138,7 +141,7 @@ class Forwarder:
                     exc,
                     backoff,
                 )
-                await asyncio.sleep(backoff)
+                await stop.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             if self.writer.fsync == "interval" and loop.time() - last_sync >= self.fsync_every:
@@ -147,4 +150,4 @@ class Forwarder:
                 await asyncio.to_thread(self.writer.sync)
                 last_sync = loop.time()
             if not sent:
-                await asyncio.sleep(self.idle)
+                await stop.sleep(self.idle)

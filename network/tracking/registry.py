@@ -19,6 +19,7 @@ import fastpath
 from fastpath import FraudSettings, build_snapshot
 from network.audit.tables import AuditEntry
 from network.db import database_errors
+from network.stopping import Stop
 from network.tenants.tables import Network
 from network.tracking.snapshot import load_spec
 
@@ -44,7 +45,7 @@ class SnapshotRegistry:
         *,
         preload: bool = True,
         fraud: FraudSettings | None = None,
-        interval: float = 0.25,
+        interval: float = 0.1,
         max_age: float = 300.0,
     ) -> None:
         self.preload = preload
@@ -132,9 +133,10 @@ class SnapshotRegistry:
         self._by_network[network_id] = node
         return node
 
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
+    async def run(self, stop: Stop | None = None) -> None:
+        """Poll until ``stop`` is set (checked between polls)."""
+        stop = stop or Stop()
+        while not await stop.sleep(self.interval):
             try:
                 await self.refresh()
             except database_errors() as exc:

@@ -12,6 +12,7 @@ from typing import Any
 from network.conversions import holds, intake
 from network.db import database_errors
 from network.outgoing.delivery import deliver_due
+from network.stopping import Stop
 
 log = logging.getLogger("cpanet.jobs")
 
@@ -35,11 +36,13 @@ JOBS: tuple[Job, ...] = (
 )
 
 
-async def run_embedded(jobs: tuple[Job, ...] = JOBS, tick: float = 1.0) -> None:
-    """Run every job on its interval until cancelled. A failing run is logged and retried next interval."""
+async def run_embedded(jobs: tuple[Job, ...] = JOBS, tick: float = 1.0, stop: Stop | None = None) -> None:
+    """Run every job on its interval until ``stop`` is set (checked between jobs). A failing run is logged
+    and retried next interval."""
+    stop = stop or Stop()
     loop = asyncio.get_running_loop()
     due = {job.name: loop.time() + min(job.every_seconds, 5.0) for job in jobs}
-    while True:
+    while not stop.stopping:
         now = loop.time()
         for job in jobs:
             if due[job.name] <= now:
@@ -53,4 +56,4 @@ async def run_embedded(jobs: tuple[Job, ...] = JOBS, tick: float = 1.0) -> None:
                         exc,
                         job.every_seconds,
                     )
-        await asyncio.sleep(tick)
+        await stop.sleep(tick)
