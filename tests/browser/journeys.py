@@ -42,8 +42,17 @@ class Journey:
     conversion: dict[str, Any] | None = None
 
 
+_offers: dict[tuple[str, str], list[Offer]] = {}
+
+
 def offer_with(demo: Demo, visibility: str, skip: int = 0) -> Offer:
     """A live demo offer of this visibility that a click from anywhere, at any hour, can reach."""
+    if (demo.base_url, visibility) not in _offers:
+        _offers[demo.base_url, visibility] = _live_offers(demo, visibility)
+    return _offers[demo.base_url, visibility][skip]
+
+
+def _live_offers(demo: Demo, visibility: str) -> list[Offer]:
     found = []
     for email in ADVERTISERS:
         listing = demo.get_json(email, "/api/v1/offers", visibility=visibility, status="active", limit=200)
@@ -53,7 +62,7 @@ def offer_with(demo: Demo, visibility: str, skip: int = 0) -> Offer:
                 countries = offer["targeting"]["countries"] or ["US"]
                 found.append(Offer(offer["id"], offer["name"], email, countries[0]))
     found.sort(key=lambda o: o.id)
-    return found[skip]
+    return found
 
 
 def referral_code(demo: Demo, email: str = REFERRER) -> tuple[str, int]:
@@ -69,18 +78,29 @@ def row_with_id(cabinet: Cabinet, number: int) -> Any:
     )
 
 
-def sign_up(sessions: Sessions, locale: str = "en", shots: bool = False) -> Journey:
+def referral_link(sessions: Sessions) -> str:
+    """A demo webmaster's referral link, as their cabinet shows it (checked against the API's code)."""
+    code, _ = referral_code(sessions.demo)
+    referrer = sessions.login(REFERRER)
+    referrer.goto("/ui/wm/referrals")
+    link = referrer.page.locator("#referral-link").inner_text().strip()
+    assert link == f"{referrer.base_url}/ui/signup?network={NETWORK}&ref={code}", link
+    return link.removeprefix(referrer.base_url)
+
+
+def sign_up(sessions: Sessions, locale: str = "en") -> Journey:
     """A visitor opens a referral link, (switches the language,) and signs up as a webmaster."""
+    link = referral_link(sessions)
     code, _ = referral_code(sessions.demo)
     wm = sessions.anonymous()
-    wm.goto(f"/ui/signup?network={NETWORK}&ref={code}")
+    wm.goto(link)
     page = wm.page
     if locale != "en":
         wm.submit(page.get_by_role("link", name=LANGUAGES[locale]))
         assert page.locator("html").get_attribute("lang") == locale
         # The switch comes back without the link's query (see test_the_language_switch_keeps_the_referral
         # _link): the visitor opens the referral link again, now in their language.
-        wm.goto(f"/ui/signup?network={NETWORK}&ref={code}")
+        wm.goto(link)
         assert page.locator("html").get_attribute("lang") == locale
     t = Translator(locale)
     assert page.get_by_label(t("field.network")).input_value() == NETWORK
@@ -95,6 +115,14 @@ def sign_up(sessions: Sessions, locale: str = "en", shots: bool = False) -> Jour
     assert t("notice.signed_up") in wm.text("#main")
     webmaster_id = _my_webmaster_id(wm)
     return Journey(wm, name, email, webmaster_id, offer_with(sessions.demo, "approval_required"), t)
+
+
+def referrer_sees(sessions: Sessions, journey: Journey) -> None:
+    """The referrer's list of referred webmasters has the new one, now active."""
+    referrer = sessions.login(REFERRER)
+    referrer.goto("/ui/wm/referrals")
+    row = referrer.page.locator("#referrals tbody tr").filter(has_text=journey.name)
+    assert EN.label("wm.profile_status", "active") in row.inner_text()
 
 
 def _my_webmaster_id(wm: Cabinet) -> int:

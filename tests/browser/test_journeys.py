@@ -22,6 +22,7 @@ def test_referral_signup_to_a_conversion_and_the_balance(demo: Demo, sessions: S
     journeys.convert(demo, journey)
     journeys.sees_conversion(journey, shots=True)
     journeys.sees_balance(journey, shots=True)
+    journeys.referrer_sees(sessions, journey)
     journey.wm.goto("/ui/wm")
     journey.wm.shot("wm-dashboard")
     # The same cabinet on a phone.

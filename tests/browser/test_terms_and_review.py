@@ -86,7 +86,7 @@ def test_staff_reject_a_conversion_and_the_webmaster_sees_why(demo: Demo, sessio
     assert row.count() == 1
     row.locator("select[name=reason]").select_option("fraud_velocity")
     comment = "Forty clicks a minute from one subnet"
-    row.get_by_label(EN("field.reason_text")).fill(comment)
+    row.locator("textarea[name=comment]").fill(comment)
     row.scroll_into_view_if_needed()
     staff.shot("staff-conversions")
     staff.submit(row.locator("button[name=to][value=rejected]"))
