@@ -35,6 +35,10 @@ KNOWN: tuple[tuple[str, str, str, str | None], ...] = (
 
 def problem(exc: DomainError, ui: UiContext) -> FormErrors:
     """The service's refusal next to its field; messages these pages do not know go to admin_ui/errors.py."""
+    code = str(exc.extra.get("code", ""))
+    if code.startswith("ssrf_") and ui.t.has(f"wm.err.{code}"):
+        # The SSRF guard's refusals (network/outbound/ssrf.py SsrfCode), by their code.
+        return FormErrors({str(exc.extra.get("field") or "url"): ui.t(f"wm.err.{code}")}, [])
     for slug, prefix, key, field in KNOWN:
         if exc.slug == slug and exc.detail.startswith(prefix):
             message = ui.t(key, detail=exc.detail.partition(": ")[2])

@@ -6,10 +6,12 @@ from litestar import Controller
 
 from admin_ui.pages.webmaster_account import WebmasterAccountPages
 from admin_ui.pages.webmaster_links import WebmasterLinkPages
+from admin_ui.pages.webmaster_postbacks import WebmasterPostbackPages
 from admin_ui.pages.webmaster_stats import WebmasterStatsPages
 
 WM_CONTROLLERS: tuple[type[Controller], ...] = (
     WebmasterLinkPages,
     WebmasterStatsPages,
+    WebmasterPostbackPages,
     WebmasterAccountPages,
 )
