@@ -94,6 +94,9 @@ class UiContext:
     # The log-in state a webmaster's or advertiser's profile is in (pending, active).
     profile_status: str | None = None
     cookies: list[Cookie] = field(default_factory=list)
+    # This page's address with its query (GET only): where the language switch comes back to, so a
+    # referral link's network and code or a report's filters survive the switch.
+    here: str = ""
 
     @property
     def role(self) -> Role | None:
@@ -167,7 +170,9 @@ async def ui_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Base
         cookie=connection.cookies.get(LANG_COOKIE),
         accept_language=connection.headers.get("accept-language", ""),
     )
+    query = connection.url.query if connection.scope.get("method") == "GET" else ""
     ctx = UiContext(
+        here=connection.url.path + (f"?{query}" if query else ""),
         path=connection.url.path,
         locale=locale,
         t=Translator(locale),

@@ -190,3 +190,14 @@ async def test_anonymous_pages_follow_the_browser_language(client: Client) -> No
         "/ui/login", headers={"Accept-Language": "en", "Cookie": "cpanet_lang=ru"}, follow_redirects=False
     )
     assert '<html lang="ru">' in chosen.text
+
+
+async def test_language_switch_comes_back_with_the_query(client: Client, world: World) -> None:
+    """A referral link's network and code survive the language switch on the sign-up page."""
+    page = await client.get(f"/ui/signup?network={world.slug}&ref=abc123", follow_redirects=False)
+    assert page.status_code == 200
+    expected_next = quote(f"/ui/signup?network={world.slug}&ref=abc123", safe="/")
+    assert f'href="/ui/lang/ru?next={expected_next}"' in page.text
+    switched = await client.get(f"/ui/lang/ru?next={expected_next}", follow_redirects=False)
+    assert switched.status_code == 303
+    assert switched.headers["location"] == f"/ui/signup?network={world.slug}&ref=abc123"

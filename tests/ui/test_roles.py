@@ -23,7 +23,18 @@ ADVERTISER_PAGES = [
     "/ui/adv/offers/new",
 ]
 STAFF_PAGES = ["/ui/staff/moderation", "/ui/staff"]
-WEBMASTER_PAGES = ["/ui/wm", "/ui/wm/offers", "/ui/wm/conversions", "/ui/wm/balance"]
+WEBMASTER_PAGES = [
+    "/ui/wm",
+    "/ui/wm/offers",
+    "/ui/wm/my-offers",
+    "/ui/wm/conversions",
+    "/ui/wm/stats",
+    "/ui/wm/stats.csv",
+    "/ui/wm/balance",
+    "/ui/wm/postbacks",
+    "/ui/wm/referrals",
+    "/ui/wm/profile",
+]
 
 
 async def test_webmaster_gets_403_on_advertiser_and_staff_pages(client: Client, world: World) -> None:
