@@ -30,6 +30,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/ui/adv/offers", "nav.offers"),
         ("/ui/adv/access", "nav.adv_access"),
         ("/ui/adv/conversions", "nav.review"),
+        ("/ui/adv/postbacks", "nav.adv_postbacks"),
         ("/ui/adv/balance", "nav.balance"),
     ),
     Role.STAFF: STAFF_NAV,
@@ -114,7 +115,7 @@ NOTICES = frozenset(
         "adv_offer_submitted",
         "adv_terms_published",
         "adv_bulk_done",
-        "adv_test_postback",
+        "adv_token_revoked",
     }
 ) | STAFF_NOTICES
 

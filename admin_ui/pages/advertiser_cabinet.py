@@ -8,6 +8,7 @@ from litestar import Controller
 from admin_ui.pages.advertiser_access import AdvertiserAccessPages
 from admin_ui.pages.advertiser_home import AdvertiserHomePages
 from admin_ui.pages.advertiser_offers import AdvertiserOfferPages
+from admin_ui.pages.advertiser_postbacks import AdvertiserPostbackPages
 from admin_ui.pages.advertiser_terms import AdvertiserTermsPages
 
 ADV_CONTROLLERS: list[type[Controller]] = [
@@ -15,4 +16,5 @@ ADV_CONTROLLERS: list[type[Controller]] = [
     AdvertiserOfferPages,
     AdvertiserAccessPages,
     AdvertiserTermsPages,
+    AdvertiserPostbackPages,
 ]

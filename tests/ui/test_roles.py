@@ -21,6 +21,7 @@ ADVERTISER_PAGES = [
     "/ui/adv/balance",
     "/ui/adv/offers",
     "/ui/adv/offers/new",
+    "/ui/adv/postbacks",
 ]
 STAFF_PAGES = ["/ui/staff/moderation", "/ui/staff"]
 WEBMASTER_PAGES = [
