@@ -10,10 +10,13 @@ from admin_ui.i18n import Translator
 from network.accounts import authn
 from network.accounts import service as accounts
 from network.accounts.schemas import SignupIn
-from network.accounts.tables import User
+from network.accounts.tables import User, Webmaster
+from network.conversions import service as conversions
+from network.conversions.policy import FinancePolicy, save
+from network.conversions.schemas import TransitionIn
 from tests.support.client import Client
 from tests.support.world import World
-from tests.ui.support import browser, field_error, page_text
+from tests.ui.support import browser, conversion, field_error, page_text
 from tests.ui.test_i18n import _assert_russian
 from tests.ui.test_wm_pages import element
 
@@ -126,6 +129,34 @@ async def test_referral_link_and_referred_webmasters(client: Client, world: Worl
     )
     text = page_text((await wm.get("/ui/wm/referrals")).text)
     assert "Referred One" in text and EN("wm.profile_status.pending") in text
+
+
+async def test_referrals_show_what_each_referred_webmaster_earned_the_referrer(
+    client: Client, world: World
+) -> None:
+    """The world's webmaster signed up with the other one's code; the programme pays 10 % of the payout."""
+    await save(world.network_id, FinancePolicy(referral_shares=["10"], balance_gate="hold"))
+    await Webmaster.update({Webmaster.referred_by: world.other_webmaster_id}).where(
+        Webmaster.id == world.webmaster_id
+    )
+    referrer = await browser(client, world, "webmaster", email=f"wm2-{world.tag}@example.com")
+    before = await referrer.get("/ui/wm/referrals")
+    assert element(before.text, f"referral-earned-{world.webmaster_id}") == "—"
+    first = await conversion(client, world, "REF-1")
+    await conversion(client, world, "REF-2")
+    page = await referrer.get("/ui/wm/referrals")
+    assert element(page.text, f"referral-earned-{world.webmaster_id}") == "$2.00"  # 10 % of 2 x $10.00
+    # A reversal takes its commission back.
+    await conversions.transition(
+        world.principals["staff"],
+        first,
+        TransitionIn(to="reversed", reason="chargeback", comment="refunded"),
+    )
+    page = await referrer.get("/ui/wm/referrals")
+    assert element(page.text, f"referral-earned-{world.webmaster_id}") == "$1.00"
+    # The referred webmaster's own earnings are not the referrer's: their own page lists nobody.
+    own = await browser(client, world, "webmaster")
+    assert EN("wm.referrals.none") in page_text((await own.get("/ui/wm/referrals")).text)
 
 
 @pytest.mark.parametrize("role", ["advertiser", "staff", "network_admin"])
