@@ -217,14 +217,10 @@ def sees_conversion(journey: Journey, shots: bool = False) -> None:
     text = row.inner_text()
     assert t.label("status", answer["status"]) in text, text
     assert answer["status"] == "hold" and answer["hold_until"], answer
-    assert moment(answer["hold_until"], wm_locale(journey)) in text, text
-    assert Formatter(wm_locale(journey)).money(answer["payout"], answer["currency"]) in text, text
+    assert moment(answer["hold_until"], t.locale) in text, text
+    assert Formatter(t.locale).money(answer["payout"], answer["currency"]) in text, text
     if shots:
         wm.shot("wm-conversions")
-
-
-def wm_locale(journey: Journey) -> str:
-    return journey.t.locale
 
 
 def sees_balance(journey: Journey, shots: bool = False) -> None:
@@ -232,7 +228,7 @@ def sees_balance(journey: Journey, shots: bool = False) -> None:
     assert answer is not None
     wm.goto("/ui/wm/balance")
     on_hold = wm.page.locator("dl div").filter(has=wm.page.locator("dt", has_text=t("balance.pending")))
-    money = Formatter(wm_locale(journey)).money
+    money = Formatter(t.locale).money
     assert on_hold.locator("dd").inner_text() == money(answer["payout"], answer["currency"])
     ledger = wm.text("#ledger-title + .table-wrap")
     assert t("ledger.conversion", id=answer["conversion_id"]) in ledger, ledger

@@ -255,15 +255,16 @@ def english_left(text: str, data: Iterable[str]) -> list[str]:
     return found
 
 
-def offer_data(demo: Demo, staff_email: str = "staff@demo.example") -> set[str]:
-    """Every string of the demo network's offers that a page may show as it is."""
+def offer_data(demo: Demo, details: Iterable[int], staff_email: str = "staff@demo.example") -> set[str]:
+    """The strings of the demo network's offers that a page may show as they are: what the catalogue lists
+    of every offer, and everything about the offers whose own pages are read (``details``)."""
     out: set[str] = set()
     listing = demo.get_json(staff_email, "/api/v1/offers", limit=200)
     for item in listing["items"]:
-        offer = demo.get_json(staff_email, f"/api/v1/offers/{item['id']}")
-        out |= {offer["name"], offer.get("category") or "", offer["currency"], offer.get("description") or ""}
-        out |= set(offer.get("allowed_sources") or [])
-        out |= set((offer.get("targeting") or {}).get("countries") or [])
+        out |= {item["name"], item.get("category") or "", item["currency"], *(item.get("countries") or [])}
+    for offer_id in details:
+        offer = demo.get_json(staff_email, f"/api/v1/offers/{offer_id}")
+        out |= {offer.get("description") or "", *(offer.get("allowed_sources") or [])}
         for goal in offer.get("goals") or []:
             out |= {goal["name"], goal["key"], goal["kind"]}
         for promo in offer.get("promo_materials") or []:

@@ -13,7 +13,9 @@ WEBMASTER = "wm1@demo.example"
 
 def test_a_webmaster_gets_the_403_page_for_advertiser_and_staff_pages(sessions: Sessions) -> None:
     wm = sessions.login(WEBMASTER)
-    for path in ("/ui/adv/conversions", "/ui/staff/moderation"):
+    pages = ["/ui/adv/conversions", "/ui/adv/access", "/ui/adv/offers/1/terms"]
+    pages += ["/ui/staff/moderation", "/ui/staff/conversions"]
+    for path in pages:
         wm.goto(path, expect=403)
         assert wm.page.get_by_role("heading", name=EN("page.forbidden")).is_visible(), path
         # The 403 page is still the webmaster's own cabinet: its navigation and a way home.

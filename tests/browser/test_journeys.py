@@ -40,7 +40,7 @@ def test_the_same_journey_in_russian_has_no_english_left(demo: Demo, sessions: S
     journeys.convert(demo, journey)
     journeys.sees_conversion(journey)
     journeys.sees_balance(journey)
-    data = offer_data(demo) | {journey.name, "Demo CPA Network"}
+    data = offer_data(demo, [journey.offer.id]) | {journey.name, "Demo CPA Network"}
     wm = journey.wm
     offer = journey.offer.id
     pages = ["/ui/wm", "/ui/wm/offers", f"/ui/wm/offers/{offer}", f"/ui/wm/offers/{offer}/links"]
