@@ -53,7 +53,8 @@ class Change:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    """A recorded value as written (JSON: a string keeps its quotes, so it reads as data, not as words)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def diff(entry: AuditOut) -> list[Change]:

@@ -23,7 +23,17 @@ ADVERTISER_PAGES = [
     "/ui/adv/offers/new",
     "/ui/adv/postbacks",
 ]
-STAFF_PAGES = ["/ui/staff/moderation", "/ui/staff"]
+STAFF_PAGES = [
+    "/ui/staff/moderation",
+    "/ui/staff",
+    "/ui/staff/moderation/access",
+    "/ui/staff/conversions",
+    "/ui/staff/fraud",
+    "/ui/staff/finance",
+    "/ui/staff/users",
+    "/ui/staff/settings",
+    "/ui/staff/audit",
+]
 WEBMASTER_PAGES = [
     "/ui/wm",
     "/ui/wm/offers",

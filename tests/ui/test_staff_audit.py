@@ -30,7 +30,7 @@ async def test_the_log_shows_who_what_before_after_and_why(client: Client, world
     assert page.status_code == 200
     text = page_text(page.text)
     assert "Bot farm" in text and "webmaster.status_changed" in text
-    assert "<del>active</del>" in page.text and "<ins>banned</ins>" in page.text
+    assert "<del>&#34;active&#34;</del>" in page.text and "<ins>&#34;banned&#34;</ins>" in page.text
     assert 'href="/ui/staff/audit"' in page.text
     # The page is a GET search form: no token, nothing to change.
     assert (
