@@ -116,8 +116,9 @@ NOTICES = frozenset(
         "adv_terms_published",
         "adv_bulk_done",
         "adv_token_revoked",
+        *STAFF_NOTICES,
     }
-) | STAFF_NOTICES
+)
 
 
 def notice(ctx: UiContext, done: str | None) -> str | None:
