@@ -64,7 +64,7 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) ->
         if process.poll() is not None:
             pytest.fail(f"cpanet serve exited with {process.returncode}:\n{log.read_text()}", pytrace=False)
         try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}/health", timeout=1, trust_env=False).status_code == 200:
                 return
         except httpx.TransportError:
             pass

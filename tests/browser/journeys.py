@@ -98,10 +98,7 @@ def sign_up(sessions: Sessions, locale: str = "en") -> Journey:
     if locale != "en":
         wm.submit(page.get_by_role("link", name=LANGUAGES[locale]))
         assert page.locator("html").get_attribute("lang") == locale
-        # The switch comes back without the link's query (see test_the_language_switch_keeps_the_referral
-        # _link): the visitor opens the referral link again, now in their language.
-        wm.goto(link)
-        assert page.locator("html").get_attribute("lang") == locale
+        assert wm.path == link, wm.path  # back on the referral link, its query kept
     t = Translator(locale)
     assert page.get_by_label(t("field.network")).input_value() == NETWORK
     assert page.get_by_label(t("field.referral_code")).input_value() == code
@@ -234,3 +231,41 @@ def sees_balance(journey: Journey, shots: bool = False) -> None:
     assert t("ledger.conversion", id=answer["conversion_id"]) in ledger, ledger
     if shots:
         wm.shot("wm-balance")
+
+
+def staff_reject(sessions: Sessions, conversion: int, reason: str, comment: str, shots: bool = False) -> None:
+    """Staff reject a held conversion from their queue, with a reason code and words."""
+    staff = sessions.login(STAFF)
+    staff.goto("/ui/staff/conversions?status=hold")
+    row = staff.page.locator(f"#conversion-{conversion}")
+    assert row.count() == 1
+    row.locator("select[name=reason]").select_option(reason)
+    row.locator("textarea[name=comment]").fill(comment)
+    row.scroll_into_view_if_needed()
+    if shots:
+        staff.shot("staff-conversions")
+    staff.submit(row.locator("button[name=to][value=rejected]"))
+    assert staff.page.locator(f"#conversion-{conversion}").count() == 0
+
+
+def sees_rejection(journey: Journey, reason: str, comment: str) -> None:
+    """The webmaster sees the reason code and the words, and the rejection taking the money back."""
+    wm, t, answer = journey.wm, journey.t, journey.conversion
+    assert answer is not None
+    conversion = answer["conversion_id"]
+    wm.goto("/ui/wm/conversions?status=rejected")
+    seen = row_with_id(wm, conversion).inner_text()
+    assert t.label("status", "rejected") in seen, seen
+    assert t.label("reason", reason) in seen and reason in seen, seen
+    assert comment in seen, seen
+    # The ledger: the conversion was recorded on hold, then taken back.
+    wm.goto("/ui/wm/balance")
+    lines = wm.page.locator("#ledger-title + .table-wrap tbody tr").filter(
+        has_text=t("ledger.conversion", id=conversion)
+    )
+    kinds = [lines.nth(i).locator("td").nth(1).inner_text() for i in range(lines.count())]
+    assert t.label("ledger_kind", "conversion_rejected") in kinds, kinds
+    assert t.label("ledger_kind", "conversion") in kinds, kinds
+    taken_back = lines.filter(has_text=t.label("ledger_kind", "conversion_rejected"))
+    money = Formatter(t.locale).money
+    assert taken_back.locator("td.num").inner_text() == money(f"-{answer['payout']}", answer["currency"])

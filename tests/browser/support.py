@@ -63,7 +63,9 @@ class Demo:
 
     def api(self, email: str) -> httpx.Client:
         key = next(u["api_key"] for u in self.credentials["users"] if u["email"] == email)
-        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        return httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30, trust_env=False
+        )
 
     def get_json(self, email: str, path: str, **params: Any) -> Any:
         with self.api(email) as client:
@@ -89,6 +91,7 @@ class Demo:
             },
             follow_redirects=False,
             timeout=30,
+            trust_env=False,
         )
         assert response.status_code == 302, (response.status_code, response.text)
         click_id = response.headers["x-click-id"]
@@ -112,6 +115,7 @@ class Demo:
             f"{self.base_url}/postback",
             params={"token": self.postback_token(advertiser_email), **params},
             timeout=30,
+            trust_env=False,
         )
         assert response.status_code == 200, response.text
         answer: dict[str, Any] = response.json()

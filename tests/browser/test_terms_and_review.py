@@ -80,31 +80,6 @@ def test_staff_reject_a_conversion_and_the_webmaster_sees_why(demo: Demo, sessio
     conversion = answer["conversion_id"]
     assert answer["status"] == "hold"
 
-    staff = sessions.login(journeys.STAFF)
-    staff.goto("/ui/staff/conversions?status=hold")
-    row = staff.page.locator(f"#conversion-{conversion}")
-    assert row.count() == 1
-    row.locator("select[name=reason]").select_option("fraud_velocity")
     comment = "Forty clicks a minute from one subnet"
-    row.locator("textarea[name=comment]").fill(comment)
-    row.scroll_into_view_if_needed()
-    staff.shot("staff-conversions")
-    staff.submit(row.locator("button[name=to][value=rejected]"))
-    assert staff.page.locator(f"#conversion-{conversion}").count() == 0
-
-    wm.goto("/ui/wm/conversions?status=rejected")
-    seen = journeys.row_with_id(wm, conversion).inner_text()
-    assert EN.label("status", "rejected") in seen
-    assert EN.label("reason", "fraud_velocity") in seen and "fraud_velocity" in seen
-    assert comment in seen
-    # The ledger: the conversion was recorded on hold, then taken back.
-    wm.goto("/ui/wm/balance")
-    lines = wm.page.locator("#ledger-title + .table-wrap tbody tr").filter(
-        has_text=EN("ledger.conversion", id=conversion)
-    )
-    kinds = [lines.nth(i).locator("td").nth(1).inner_text() for i in range(lines.count())]
-    assert EN.label("ledger_kind", "conversion_rejected") in kinds, kinds
-    assert EN.label("ledger_kind", "conversion") in kinds, kinds
-    money = Formatter("en").money
-    taken_back = lines.filter(has_text=EN.label("ledger_kind", "conversion_rejected"))
-    assert taken_back.locator("td.num").inner_text() == money(f"-{answer['payout']}", answer["currency"])
+    journeys.staff_reject(sessions, conversion, "fraud_velocity", comment, shots=True)
+    journeys.sees_rejection(journey, "fraud_velocity", comment)
