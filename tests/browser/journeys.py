@@ -137,6 +137,7 @@ def staff_approve(sessions: Sessions, journey: Journey, shots: bool = False) -> 
     _, referrer_id = referral_code(sessions.demo)
     assert EN("moderation.referred_by", id=referrer_id) in item.inner_text()
     if shots:
+        item.scroll_into_view_if_needed()
         staff.shot("staff-moderation")
     item.get_by_label(EN("field.reason_text")).fill("Traffic sources checked")
     staff.submit(item.get_by_role("button", name=EN("moderation.approve")))
@@ -168,6 +169,7 @@ def advertiser_approve(sessions: Sessions, journey: Journey, shots: bool = False
     item = adv.page.locator(f"#request-{key}")
     assert journey.name in item.inner_text() and journey.offer.name in item.inner_text()
     if shots:
+        item.scroll_into_view_if_needed()
         adv.shot("adv-access")
     adv.submit(item.get_by_role("button", name=EN("adv.access.approve")))
     assert adv.page.locator(f"#request-{key}").count() == 0
