@@ -35,7 +35,7 @@ from network.terms.schemas import (
     TermsVersionOut,
 )
 from network.types import MAX_ID
-from rules import RuleError, RuleValidationError, parse_rule
+from rules import RuleError, RuleValidationError, canonical_json, parse_rule
 
 UiDep = NamedDependency[UiContext]
 AnyRequest = Request[Any, Any, Any]
@@ -43,6 +43,8 @@ RULES = ("payout", "revenue", "hold_days", "status")
 ACTIONS = ("validate", "dry_run", "backtest", "publish")
 # What the form holds besides the rules.
 OTHER_FIELDS = ("effective_from", "note", "context", "samples", "date_from", "date_to")
+# Rule nodes up to this many characters stay on one line in the editor.
+INLINE = 60
 # Whether the backtest service can replay the offer's real conversions over a date range.
 BACKTEST_BY_DATES = "date_from" in BacktestIn.__struct_fields__
 FromVersion = Annotated[int | None, QueryParameter(name="from", ge=1, le=MAX_ID)]
@@ -59,8 +61,28 @@ class Problem:
     detail: str
 
 
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{canonical_json(k)}: {_inline(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    return canonical_json(value)
+
+
+def pretty(value: Any, depth: int = 0) -> str:
+    """A rule as readable JSON: small nodes on one line, larger ones one entry a line, numbers exact."""
+    flat = _inline(value)
+    if len(flat) <= INLINE or not isinstance(value, dict | list) or not value:
+        return flat
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, dict):
+        items = [f"{inner}{canonical_json(k)}: {pretty(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    return "[\n" + ",\n".join(f"{inner}{pretty(v, depth + 1)}" for v in value) + "\n" + pad + "]"
+
+
 def _rule_text(raw: msgspec.Raw | None) -> str:
-    return "null" if raw is None else bytes(raw).decode()
+    return "null" if raw is None else pretty(parse_rule(bytes(raw)))
 
 
 @dataclass(frozen=True)

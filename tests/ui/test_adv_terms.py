@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from admin_ui.pages.advertiser_terms import pretty
 from network.terms.tables import TermsVersion
+from rules import canonical_json, parse_rule
 from tests.support.client import Client
 from tests.support.world import World
 from tests.ui.support import browser, field_error, page_text
@@ -166,3 +168,15 @@ async def test_the_editor_in_russian(client: Client, world: World) -> None:
     assert RU("adv.rule_problem.unknown_operator") in (field_error(bad.text, "payout") or "")
     path = f"{_path(world)}/diff?from={world.terms['current']}&to={world.terms['upcoming']}"
     _assert_russian((await adv.get(path)).text, "diff")
+
+
+def test_rules_are_shown_readably_and_read_back_exactly() -> None:
+    rule = parse_rule(
+        '{"if": [{"==": [{"var": "goal"}, "sale"]}, {"*": [{"var": "conversion.sale_amount"}, 0.08]},'
+        ' {"in": [{"var": "click.country"}, ["US", "GB"]]}, 16.0, 1.50]}'
+    )
+    text = pretty(rule)
+    assert text.splitlines()[:3] == ["{", '  "if": [', '    {"==": [{"var": "goal"}, "sale"]},']
+    assert "1.50" in text and "16.0" in text  # numbers as written, never through a float
+    assert canonical_json(parse_rule(text)) == canonical_json(rule)
+    assert pretty(parse_rule('{"var": "a, b"}')) == '{"var": "a, b"}'
