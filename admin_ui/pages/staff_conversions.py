@@ -16,13 +16,16 @@ from admin_ui.pages.staff_common import AnyRequest, UiDep, attempt
 from admin_ui.render import notice, redirect, render
 from admin_ui.session import STAFF, UiContext, access, read_form
 from admin_ui.views import pager
+from network.conversions import flagged
 from network.conversions import service as conversions
-from network.conversions.schemas import TransitionIn
+from network.conversions.schemas import ConversionOut, TransitionIn
+from network.pagination import Page
+from network.principal import Principal
 
 PATH = "/ui/staff/conversions"
 # Held and pending ones await a decision; rejected ones are where staff override the advertiser; approved
-# ones can still be reversed or held again.
-TABS = ("hold", "pending", "rejected", "approved")
+# ones can still be reversed or held again; flagged ones (not billable, or a fraud reason) in any status.
+TABS = ("hold", "pending", "rejected", "approved", "flagged")
 # The buttons per current status: the staff moves the page offers (lifecycle.STAFF_MOVES allows them).
 ACTIONS: dict[str, tuple[str, ...]] = {
     "pending": ("approved", "hold", "rejected"),
@@ -49,8 +52,13 @@ REASONS = (
 PAGE = 25
 
 
-def _unfiltered(*, limit: int, offset: int) -> dict[str, Any]:
-    return {"offer_id": None, "date_from": None, "date_to": None, "limit": limit, "offset": offset}
+async def _list(principal: Principal, tab: str, *, limit: int, offset: int) -> Page[ConversionOut]:
+    """A tab's conversions: by status, or every flagged one (not billable, or a fraud reason code)."""
+    if tab == "flagged":
+        return await flagged.flagged(principal, limit=limit, offset=offset)
+    return await conversions.list_conversions(
+        principal, status=tab, offer_id=None, date_from=None, date_to=None, limit=limit, offset=offset
+    )
 
 
 async def _page(
@@ -67,14 +75,10 @@ async def _page(
     principal = ui.require()
     counts = {}
     for tab in TABS:
-        counts[tab] = (
-            await conversions.list_conversions(principal, status=tab, **_unfiltered(limit=1, offset=0))
-        ).total
+        counts[tab] = (await _list(principal, tab, limit=1, offset=0)).total
     if status not in TABS:
         status = "hold" if counts["hold"] or not counts["pending"] else "pending"
-    found = await conversions.list_conversions(
-        principal, status=status, **_unfiltered(limit=PAGE, offset=offset)
-    )
+    found = await _list(principal, status, limit=PAGE, offset=offset)
     return render(
         ui,
         "staff/conversions.html",

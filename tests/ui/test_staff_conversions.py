@@ -9,8 +9,10 @@ import pytest
 from network.audit.tables import AuditEntry
 from network.conversions.tables import Conversion
 from tests.support.client import Client
-from tests.support.world import World
+from tests.support.conversions import credential, fund, postback
+from tests.support.world import World, build_world
 from tests.ui.support import browser, conversion, field_error, page_text
+from tests.ui.test_staff_fraud import _bot_click
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -117,3 +119,31 @@ async def test_staff_override_the_advertisers_rejection_and_hold_and_reverse(
     assert refused.status_code == 409
     assert "This change is not possible from the current status." in page_text(refused.text)
     assert (await _state(pending))[0] == "reversed"
+
+
+async def test_flagged_conversions_have_their_own_tab(client: Client, world: World) -> None:
+    clean = await conversion(client, world, "SC-5", status="pending")
+    await fund(world, "100.00")
+    token = (await credential(client, world))["token"]
+    bot_click = await _bot_click(client, world, "93.5.5.5", "placement-f")
+    answer = await postback(client, token, click_id=bot_click, order_id="SC-6", sale_amount="40")
+    assert answer.status_code == 200, answer.text
+    from_bot = answer.json()["conversion_id"]
+    assert from_bot is not None
+    staff = await browser(client, world, "staff")
+    page = await staff.get("/ui/staff/conversions?status=flagged")
+    assert page.status_code == 200
+    assert f'<tr id="conversion-{from_bot}">' in page.text
+    assert f'<tr id="conversion-{clean}">' not in page.text
+    assert "Flagged" in _row(page.text, from_bot)
+    # A conversion rejected with a fraud reason code is flagged too, and can be decided from this tab.
+    path = f"/ui/staff/conversions/{clean}/decision"
+    form = {"to": "rejected", "reason": "fraud_velocity", "comment": "Burst", "status": "flagged"}
+    done = await staff.post(path, form)
+    assert done.status_code == 303
+    assert done.headers["location"] == "/ui/staff/conversions?status=flagged&done=staff_conversion_rejected"
+    assert f'<tr id="conversion-{clean}">' in (await staff.get(done.headers["location"])).text
+    empty = await browser(client, await build_world(client), "staff")
+    assert "No flagged conversions." in page_text(
+        (await empty.get("/ui/staff/conversions?status=flagged")).text
+    )
