@@ -332,8 +332,13 @@ class AdvertiserOfferPages(Controller):
         chosen = {
             k: [str(v) for v in form.getall(k)] for k in ("targeting.devices", "targeting.os") if k in form
         }
+        body = offer_body(values, chosen, create=False)
+        current = await offers.get_offer(ui.require(), offer_id)
+        if current.targeting.schedule is not None:
+            # The form has no schedule fields: an offer's schedule (set through the API) is kept as it is.
+            body["targeting"]["schedule"] = msgspec.to_builtins(current.targeting.schedule)
         try:
-            data = msgspec.convert(offer_body(values, chosen, create=False), OfferUpdate, strict=False)
+            data = msgspec.convert(body, OfferUpdate, strict=False)
             await offers.update_offer(ui.require(), offer_id, data)
         except msgspec.ValidationError as exc:
             return await self._offer_page(

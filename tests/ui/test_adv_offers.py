@@ -8,6 +8,7 @@ import re
 import pytest
 
 from network.offers import service as offers
+from network.offers.schemas import OfferUpdate, Schedule, Targeting
 from network.offers.tables import Offer
 from tests.support.client import Client
 from tests.support.world import World
@@ -159,3 +160,19 @@ async def test_in_russian(client: Client, world: World) -> None:
     refused = await adv.post("/ui/adv/offers/new", {**_new_offer(world.tag), "goals[0].key": "Bad Key"})
     assert field_error(refused.text, "goals-0-key") == RU("err.invalid_value")
     _assert_russian(refused.text, "refused")
+
+
+async def test_saving_the_form_keeps_a_schedule_set_through_the_api(client: Client, world: World) -> None:
+    adv = await browser(client, world, "advertiser")
+    draft = world.offers["draft"]
+    schedule = Schedule(timezone="Europe/Berlin", hours={"mon": [9, 10, 11]})
+    principal = world.principals["advertiser"]
+    current = await offers.get_offer(principal, draft)
+    targeting = Targeting(
+        countries=current.targeting.countries, devices=current.targeting.devices, schedule=schedule
+    )
+    await offers.update_offer(principal, draft, OfferUpdate(targeting=targeting))
+    form = {k: v for k, v in _new_offer(world.tag).items() if k != "currency"}
+    assert (await adv.post(f"/ui/adv/offers/{draft}", form)).status_code == 303
+    saved = await offers.get_offer(principal, draft)
+    assert saved.targeting.schedule == schedule and saved.targeting.countries == ["DE", "AT"]
