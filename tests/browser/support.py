@@ -3,6 +3,7 @@ postbacks as real HTTP requests, screenshots, and the check that a Russian page 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import sqlite3
@@ -224,6 +225,7 @@ PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 TECHNICAL = re.compile(r"https?://\S+|\S+@\S+|\b[a-z0-9]+(?:_[a-z0-9]+)+\b|\b[a-z]+\d+\b")
 
 
+@functools.cache
 def english_patterns() -> list[re.Pattern[str]]:
     """Every English catalogue message whose Russian differs, as a pattern matching one whole line."""
     en, ru = catalogue("en"), catalogue("ru")
