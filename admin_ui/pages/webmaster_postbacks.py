@@ -25,7 +25,7 @@ from network.outgoing import service as outgoing
 from network.outgoing.schemas import DeliveryOut, EndpointIn, EndpointOut, EndpointUpdate
 
 STATUSES = ("pending", "hold", "approved", "rejected", "reversed")
-# Deliveries the log offers to send again: those that gave up or were paused, and those still retrying.
+# Failed deliveries the log offers to send again: given up, paused, or still retrying after an error.
 REPLAYABLE = frozenset({"dead", "paused", "queued"})
 
 
