@@ -7,7 +7,10 @@ the full crawler-user-agents list, ~1M distinct IPs (full run), and 5 % invalid 
 data-centre IP, blocked IP, blocked sub, blocked referrer, blocked webmaster, duplicate, IP velocity).
 Prints decisions/s per call (``decide``), in batch (``decide_batch``, a list of Decisions) and as
 struct-of-arrays (``decide_many``; ``many_urls`` also renders the URL of every valid click) for both
-implementations, their ratios, the snapshot build time and the memory footprint.
+implementations, their ratios, the snapshot build time and the memory footprint. Before timing, the compiled
+engine's ``decide``, ``decide_batch`` and ``decide_many`` results on the first clicks (the twin's sample) are
+checked field for field against the twin's, so a faster engine that decides differently fails the run.
+The load average before and after is printed too (the box is shared: quote it with the figures).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import resource
 import time
@@ -245,6 +249,27 @@ def measure(
     }
 
 
+def check_against_twin(snapshot: fastpath.Snapshot, clicks: list[Click]) -> int:
+    """The compiled engine's decisions on ``clicks`` equal the twin's in every mode; returns the count."""
+    engine_c = fastpath.engine_c
+    assert engine_c is not None
+    expected = fastpath.engine_py.Engine(snapshot).decide_batch(clicks)
+    per_call = engine_c.Engine(snapshot).decide
+    modes = {
+        "decide": [per_call(c) for c in clicks],
+        "decide_batch": engine_c.Engine(snapshot).decide_batch(clicks),
+        "decide_many": [],
+    }
+    many = engine_c.Engine(snapshot)
+    for i in range(0, len(clicks), BATCH):
+        modes["decide_many"].extend(many.decide_many(clicks[i : i + BATCH]).decisions())
+    for mode, got in modes.items():
+        bad = [i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b]
+        if bad:
+            raise SystemExit(f"{mode}: {len(bad)} decisions differ from the twin, first at click {bad[0]}")
+    return len(clicks)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -281,6 +306,7 @@ def main() -> None:
         gc.collect()
         gc.freeze()  # as a click server does after loading a snapshot: long-lived objects leave GC scans
 
+    load_before = os.getloadavg()
     results: dict[str, Any] = {
         "offers": offers,
         "cidr_ranges": cidrs,
@@ -294,6 +320,7 @@ def main() -> None:
     }
     engine_c = fastpath.engine_c
     if engine_c is not None:
+        results["checked_against_twin"] = check_against_twin(snapshot, clicks[:twin_n])
         c_rates = measure(engine_c.Engine, snapshot, clicks, repeat)
         results["c_per_call"] = round(c_rates["per_call"])
         results["c_batch"] = round(c_rates["batch"])
@@ -315,6 +342,8 @@ def main() -> None:
         results["ratio_per_call"] = round(results["c_per_call"] / results["py_per_call"], 1)
         results["ratio_batch"] = round(results["c_batch"] / results["py_batch"], 1)
         results["ratio_many"] = round(results["c_many"] / results["py_many"], 1)
+    results["load_avg_before"] = [round(x, 2) for x in load_before]
+    results["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
     results["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(results, indent=2))
 
