@@ -1,6 +1,7 @@
 """Micro-benchmark of fastpath: compiled engine vs pure-Python twin on a realistic click mix.
 
-Run:  .venv/bin/python benchmarks/fastpath_bench.py [--quick] [--clicks N] [--seed S] [--no-gc-freeze]
+Run:  .venv/bin/python benchmarks/fastpath_bench.py [--quick] [--clicks N] [--seed S] [--repeat R]
+      [--no-gc-freeze]
 
 Mix: 10k offers (targeting, schedules, caps, terms pins), 50k synthetic CIDR ranges as the data-centre table,
 the full crawler-user-agents list, ~1M distinct IPs (full run), and 5 % invalid traffic of each kind (bot UA,
@@ -280,12 +281,15 @@ def main() -> None:
     )
     parser.add_argument("--clicks", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--repeat", type=int, default=0, help="timed runs per figure (best taken); 3 by default"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     offers, cidrs, webmasters = (1000, 5000, 500) if args.quick else (10_000, 50_000, 2000)
     n = args.clicks or (20_000 if args.quick else 1_200_000)  # ~1M distinct IPs in the full run
     twin_n = min(n, 20_000 if args.quick else 100_000)
-    repeat = 2 if args.quick else 3
+    repeat = args.repeat or (2 if args.quick else 3)
 
     spec = make_spec(rng, offers, cidrs, webmasters)
     crawler_user_agent_patterns()

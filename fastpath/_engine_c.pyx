@@ -22,6 +22,7 @@ cdef extern from "Python.h":
     void* PyUnicode_DATA(object o)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
+    object PyUnicode_New(Py_ssize_t size, unsigned int maxchar)
 
 from cpython cimport array
 from cpython.object cimport PyObject
@@ -68,14 +69,31 @@ cdef extern from *:
         int overflow = 0;
         long long v;
         if (!PyLong_CheckExact(o)) return 0;
+    #if PY_VERSION_HEX < 0x030C0000
+        /* CPython 3.11: one 30-bit digit for |v| < 2**30 (the usual ids), size 0 for 0 */
+        switch (Py_SIZE(o)) {
+            case 0: *out = 0; return 1;
+            case 1: *out = (long long)((PyLongObject*)o)->ob_digit[0]; return 1;
+            case -1: *out = -(long long)((PyLongObject*)o)->ob_digit[0]; return 1;
+            default: break;
+        }
+    #endif
         v = PyLong_AsLongLongAndOverflow(o, &overflow);
         if (overflow) return 0;
         *out = v;
         return 1;
     }
-    /* Both are str (equal hashes already checked): equal text. */
+    /* Both are (ready) str: equal text. Equal strings have the same canonical kind, so the data compare. */
     static inline int fp_str_eq(PyObject* a, PyObject* b) {
-        return PyUnicode_Compare(a, b) == 0;
+        Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+        int kind = PyUnicode_KIND(a);
+        if (n != PyUnicode_GET_LENGTH(b) || kind != (int)PyUnicode_KIND(b)) return 0;
+        return memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * (size_t)kind) == 0;
+    }
+    /* A tuple subclass instance of n items, not tracked by the cyclic GC and not zeroed: every item must be
+       set before anything else can see it (PyType_GenericAlloc zeroes, tracks, and is then untracked). */
+    static inline PyObject* fp_new_untracked_tuple(PyTypeObject* tp, Py_ssize_t n) {
+        return (PyObject*)_PyObject_GC_NewVar(tp, n);
     }
     static inline int fp_click_target(PyObject* t, long long* out) {
         PyObject* target;
@@ -91,6 +109,7 @@ cdef extern from *:
     Py_hash_t fp_str_hash(PyObject* s) noexcept
     int fp_exact_int64(PyObject* o, long long* out) noexcept
     int fp_str_eq(PyObject* a, PyObject* b) noexcept
+    object fp_new_untracked_tuple(PyTypeObject* tp, Py_ssize_t n)
     void FP_PREFETCH(const void* p) noexcept nogil
     void FP_PREFETCH_R(const void* p) noexcept nogil
     void fp_prefetch_object(PyObject* o, Py_ssize_t size) noexcept
@@ -225,20 +244,24 @@ cdef object make_verdict(bint valid, int flags, int score, long ip_count, long s
     a reference cycle, so they are untracked from the cyclic GC (CPython does the same for plain tuples of
     atomic values, never for tuple subclasses such as NamedTuples).
     """
-    cdef object t = PyType_GenericAlloc(<PyTypeObject*>_FraudVerdict, 6)
+    cdef object v_flags = flags
+    cdef object v_score = score
+    cdef object v_ip = ip_count
+    cdef object v_sub = sub_count
+    cdef object v_age = NOT_DUPLICATE if age < 0.0 else age
+    cdef object t = fp_new_untracked_tuple(<PyTypeObject*>_FraudVerdict, 6)
     _set(t, 0, valid)
-    _set(t, 1, flags)
-    _set(t, 2, score)
-    _set(t, 3, ip_count)
-    _set(t, 4, sub_count)
-    _set(t, 5, NOT_DUPLICATE if age < 0.0 else age)
-    PyObject_GC_UnTrack(<void*>t)
+    _set(t, 1, v_flags)
+    _set(t, 2, v_score)
+    _set(t, 3, v_ip)
+    _set(t, 4, v_sub)
+    _set(t, 5, v_age)
     return t
 
 
 cdef object make_decision(str url, bint trafficback, object reason, object offer_id, object landing_id,
                           object terms, object verdict):
-    cdef object t = PyType_GenericAlloc(<PyTypeObject*>_Decision, 7)
+    cdef object t = fp_new_untracked_tuple(<PyTypeObject*>_Decision, 7)
     _set(t, 0, url)
     _set(t, 1, trafficback)
     _set(t, 2, reason)
@@ -246,7 +269,6 @@ cdef object make_decision(str url, bint trafficback, object reason, object offer
     _set(t, 4, landing_id)
     _set(t, 5, terms)
     _set(t, 6, verdict)
-    PyObject_GC_UnTrack(<void*>t)
     return t
 cdef object _Decision = Decision
 cdef object _FraudVerdict = FraudVerdict

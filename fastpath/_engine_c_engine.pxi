@@ -789,6 +789,9 @@ cdef str render(UrlBuilder b, tuple segments, tuple click, bytes offer_text, byt
         if type(item) is bytes:
             b.put(<bytes>item)
             continue
+        if type(item) is bytearray:
+            b.put_utf8(<bytearray>item)
+            continue
         seg = item
         if seg == M_CLICK_ID:
             b.put_encoded(click[C_CLICK_ID])

@@ -9,6 +9,9 @@ cdef inline bint unreserved(unsigned char c) noexcept:
 
 
 cdef const char* HEX = b"0123456789ABCDEF"
+cdef unsigned char[256] UNRESERVED  # 1 for the RFC 3986 unreserved bytes (a table lookup per encoded byte)
+for _c in range(256):
+    UNRESERVED[_c] = unreserved(_c)
 
 
 cdef class UrlBuilder:
@@ -18,10 +21,12 @@ cdef class UrlBuilder:
     cdef char* buf
     cdef Py_ssize_t n
     cdef Py_ssize_t cap
+    cdef bint ascii  # nothing but ASCII written since the last take (percent-encoded values always are)
 
     def __cinit__(self):
         self.cap = 1024
         self.n = 0
+        self.ascii = True
         self.buf = <char*>PyMem_Malloc(self.cap)
         if self.buf == NULL:
             raise MemoryError()
@@ -43,9 +48,20 @@ cdef class UrlBuilder:
         return 0
 
     cdef int put(self, bytes literal) except -1:
+        """An ASCII literal (compile_segments keeps the others as bytearray: put_utf8)."""
+        cdef Py_ssize_t size = len(literal)
+        if self.n + size > self.cap:
+            self.reserve(size)
+        memcpy(&self.buf[self.n], <const char*>literal, size)
+        self.n += size
+        return 0
+
+    cdef int put_utf8(self, bytearray literal) except -1:
         cdef Py_ssize_t size = len(literal)
         self.reserve(size)
-        memcpy(&self.buf[self.n], <const char*>literal, size)
+        self.ascii = False
+        if size:
+            memcpy(&self.buf[self.n], <const char*>literal, size)
         self.n += size
         return 0
 
@@ -53,6 +69,7 @@ cdef class UrlBuilder:
         cdef const unsigned char* data
         cdef Py_ssize_t size, i
         cdef unsigned char c
+        cdef unsigned char* out
         cdef bytes raw
         if value is None:  # the twin skips falsy values too
             return 0
@@ -64,16 +81,18 @@ cdef class UrlBuilder:
             data = <const unsigned char*>(<const char*>raw)
             size = len(raw)
         self.reserve(size * 3)
+        out = <unsigned char*>&self.buf[self.n]
         for i in range(size):
             c = data[i]
-            if unreserved(c):
-                self.buf[self.n] = <char>c
-                self.n += 1
+            if UNRESERVED[c]:
+                out[0] = c
+                out += 1
             else:
-                self.buf[self.n] = 37
-                self.buf[self.n + 1] = HEX[c >> 4]
-                self.buf[self.n + 2] = HEX[c & 15]
-                self.n += 3
+                out[0] = 37
+                out[1] = HEX[c >> 4]
+                out[2] = HEX[c & 15]
+                out += 3
+        self.n = <Py_ssize_t>(<char*>out - self.buf)
         return 0
 
     cdef int put_int(self, object number) except -1:
@@ -81,11 +100,16 @@ cdef class UrlBuilder:
         cdef uint64_t u
         cdef char digits[24]
         cdef int k = 0
-        try:
-            v = number
-        except OverflowError:
-            return self.put_encoded(str(number))
-        self.reserve(24)
+        cdef long long exact
+        if fp_exact_int64(<PyObject*>number, &exact):
+            v = exact
+        else:
+            try:
+                v = number
+            except OverflowError:
+                return self.put_encoded(str(number))
+        if self.n + 24 > self.cap:
+            self.reserve(24)
         if v < 0:
             self.buf[self.n] = 45
             self.n += 1
@@ -105,8 +129,15 @@ cdef class UrlBuilder:
         return 0
 
     cdef str take(self):
-        cdef str out = PyUnicode_DecodeUTF8(self.buf, self.n, NULL)
+        cdef str out
+        if self.ascii:  # no validation needed: one allocation and a copy
+            out = PyUnicode_New(self.n, 127)
+            if self.n:
+                memcpy(PyUnicode_DATA(out), self.buf, self.n)
+        else:
+            out = PyUnicode_DecodeUTF8(self.buf, self.n, NULL)
         self.n = 0
+        self.ascii = True
         return out
 
 
@@ -117,10 +148,15 @@ cdef int64_t id64_of(object value):
 
 
 cdef tuple compile_segments(object segments):
-    """Python segments (str literals, int macros) with the literals as UTF-8 bytes."""
+    """Python segments (str literals, int macros) with the literals as UTF-8: bytes when ASCII, else
+    bytearray (so that UrlBuilder.take knows whether the URL needs UTF-8 decoding)."""
     if segments is None:
         return None
-    return tuple(item.encode("utf-8") if isinstance(item, str) else item for item in segments)
+    return tuple(
+        (item.encode("ascii") if item.isascii() else bytearray(item.encode("utf-8"))) if isinstance(item, str)
+        else item
+        for item in segments
+    )
 
 
 cdef class CLanding:
