@@ -22,46 +22,11 @@ from admin_ui.views import pager
 from network.accounts import authn
 from network.accounts import service as accounts
 from network.accounts.schemas import ApiKeyCreate, ApiKeyCreated
-from network.conversions.tables import Conversion
 from network.errors import DomainError
 from network.http.deps import SettingsDep
-from network.ledger import accounts as ledger_accounts
-from network.ledger.tables import LedgerTransaction, Posting
-from network.money import from_minor
-from network.principal import Principal
+from network.ledger.referrals import referral_earnings
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
-
-
-async def referral_earnings(principal: Principal, referred: list[int]) -> dict[int, list[tuple[str, str]]]:
-    """What each referred webmaster's conversions have posted to this webmaster's own accounts (pending and
-    available; docs/money.md "Referral levels"), per currency: the commissions they earned the referrer, net
-    of any rejection or reversal. A read of the ledger the ledger service has no use case for yet; it
-    belongs in network/ledger/service.py once the API reports referral earnings too."""
-    assert principal.webmaster_id is not None
-    if not referred:
-        return {}
-    mine = [
-        ledger_accounts.wm_pending(principal.webmaster_id),
-        ledger_accounts.wm_available(principal.webmaster_id),
-    ]
-    placeholders = ", ".join("{}" for _ in referred)
-    # Only table names and placeholders reach the text; every value is bound.
-    sql = (
-        f"SELECT c.webmaster AS webmaster, p.currency AS currency, SUM(p.amount) AS amount "  # noqa: S608
-        f"FROM {Posting._meta.tablename} p "
-        f"JOIN {LedgerTransaction._meta.tablename} t ON t.id = p.txn "
-        f"JOIN {Conversion._meta.tablename} c ON c.id = t.conversion "
-        "WHERE p.network = {} AND t.network = {} AND c.network = {} AND p.account IN ({}, {}) "
-        f"AND c.webmaster IN ({placeholders}) GROUP BY c.webmaster, p.currency ORDER BY p.currency"
-    )
-    network = principal.network_id
-    rows = await Posting.raw(sql, network, network, network, *mine, *referred)
-    earned: dict[int, list[tuple[str, str]]] = {}
-    for row in rows:
-        amount = from_minor(int(row["amount"]), row["currency"])
-        earned.setdefault(int(row["webmaster"]), []).append((row["currency"], str(amount)))
-    return earned
 
 
 async def _profile_page(
