@@ -8,7 +8,7 @@ export CPANET_DATABASE_URL ?= sqlite:///var/cpanet.sqlite3
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install build run serve migrate seed test lint typecheck dbcheck chromium test-py test-fastpath-twin bench clean
+.PHONY: help install build run serve migrate seed test lint typecheck dbcheck chromium screenshots test-py test-fastpath-twin bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ chromium: ## Install Debian's Chromium for the browser tests (as root; without i
 
 test-py: build chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+screenshots: build chromium ## Refresh docs/screenshots/*.png from the browser tests
+	CPANET_SCREENSHOTS=1 $(BIN)/pytest tests/browser -q
 
 test-fastpath-twin: build ## The fastpath suite again on the pure-Python twin
 	FASTPATH_NO_EXTENSIONS=1 $(BIN)/pytest tests/unit/fastpath -q

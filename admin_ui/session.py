@@ -66,7 +66,7 @@ def home_for(role: Role) -> str:
     if role is Role.WEBMASTER:
         return "/ui/wm"
     if role is Role.ADVERTISER:
-        return "/ui/adv/conversions"
+        return "/ui/adv"
     return "/ui/staff/moderation"
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import re
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,7 +35,13 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The pictures in docs/ are refreshed on request (`make screenshots`), so a test run leaves the tree clean;
+# otherwise every run still takes them, into a scratch folder.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("CPANET_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "cpanet-screenshots"
+)
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 NETWORK = "demo"
@@ -155,7 +163,8 @@ class Cabinet:
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
     def shot(self, name: str) -> None:
-        """docs/screenshots/<name>.png: the viewport, so every picture has a stable size."""
+        """<name>.png of the viewport (a stable size), in docs/screenshots with CPANET_SCREENSHOTS=1."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
 
 

@@ -35,7 +35,7 @@ async def test_root_sends_each_role_home_and_strangers_to_login(client: Client, 
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/ui/login"
     homes = {
         "webmaster": "/ui/wm",
-        "advertiser": "/ui/adv/conversions",
+        "advertiser": "/ui/adv",
         "staff": "/ui/staff/moderation",
         "network_admin": "/ui/staff/moderation",
     }
