@@ -38,18 +38,23 @@ def _samples(path: Path) -> Iterator[dict[str, Any]]:
                 yield value
 
 
+async def _network_and_version(network_slug: str, version_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The network and one of its terms versions, or a one-line error (on an engine already started)."""
+    network = await tenants.by_slug(network_slug)
+    if network is None:
+        raise click.ClickException(f"no network {network_slug!r}")
+    row = await repo.version(tenant_id=int(network["id"]), version_id=version_id)
+    if row is None:
+        raise click.ClickException(f"network {network_slug} has no terms version {version_id}")
+    return network, row
+
+
 async def _load_version(settings: Settings, network_slug: str, version_id: int) -> dict[str, Any]:
     engine = build_engine(settings.database)
     bind_tables(engine)
     await start(engine, settings.database)
     try:
-        network = await tenants.by_slug(network_slug)
-        if network is None:
-            raise click.ClickException(f"no network {network_slug!r}")
-        row = await repo.version(tenant_id=int(network["id"]), version_id=version_id)
-        if row is None:
-            raise click.ClickException(f"network {network_slug} has no terms version {version_id}")
-        return row
+        return (await _network_and_version(network_slug, version_id))[1]
     finally:
         await stop(engine)
 
@@ -95,12 +100,7 @@ async def _replay(
     bind_tables(engine)
     await start(engine, settings.database)
     try:
-        network = await tenants.by_slug(network_slug)
-        if network is None:
-            raise click.ClickException(f"no network {network_slug!r}")
-        row = await repo.version(tenant_id=int(network["id"]), version_id=version_id)
-        if row is None:
-            raise click.ClickException(f"network {network_slug} has no terms version {version_id}")
+        network, row = await _network_and_version(network_slug, version_id)
         chosen, draft_program = _draft(draft, row["currency"])
         start_at, end_at = day_range(date_from, date_to, network["timezone"])
         past = History(

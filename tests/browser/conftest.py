@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.browser.support import CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, Demo, Sessions
-from tests.support.services import REQUIRE_SERVICES
+from tests.support import services
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -39,10 +39,7 @@ def _need_browser() -> None:
         missing.append("the playwright package (pip install -e '.[dev]')")
     if not missing:
         return
-    message = "browser tests need " + " and ".join(missing)
-    if REQUIRE_SERVICES:
-        pytest.fail(message + ", and CPANET_REQUIRE_SERVICES=1", pytrace=False)
-    pytest.skip(message)
+    services.missing("browser tests need " + " and ".join(missing))
 
 
 def _free_port() -> int:
