@@ -14,6 +14,7 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from admin_ui.forms import FormErrors
+from admin_ui.pages import dashboard
 from admin_ui.pages.params import Code, Offset
 from admin_ui.render import notice, render
 from admin_ui.session import ADVERTISER, UiContext, access
@@ -27,7 +28,6 @@ from network.stats import service as stats
 from network.stats.schemas import StatsRow
 
 UiDep = NamedDependency[UiContext]
-CHART_DAYS = 14
 PAGE = 20
 OFFERS = 100
 # The stats page groups by day or by offer; its range is at most a year, a month by default.
@@ -69,14 +69,7 @@ class AdvertiserHomePages(Controller):
     async def dashboard(self, ui: UiDep, done: Code = None) -> Template:
         """Today, this month, the prepaid balance, 14 days of conversions, and what to do next."""
         principal = ui.require()
-        today = datetime.now(ui.fmt.zone).date()
-        first = today - timedelta(days=CHART_DAYS - 1)
-        recent = await stats.report(
-            principal, stats.StatsQuery(date_from=first, date_to=today, group_by="day")
-        )
-        month = await stats.report(
-            principal, stats.StatsQuery(date_from=today.replace(day=1), date_to=today, group_by="")
-        )
+        figures = await dashboard.recent(ui)
         mine = await offers.list_offers(
             principal, status=None, visibility=None, category=None, search=None, limit=OFFERS, offset=0
         )
@@ -99,10 +92,10 @@ class AdvertiserHomePages(Controller):
         return render(
             ui,
             "adv/dashboard.html",
-            today=spend(next((r for r in recent.rows if r.day == today), None)),
-            month=spend(month.totals),
-            currency=recent.currency,
-            chart=daily_bars(recent.rows, first, CHART_DAYS, ui.fmt, ui.t),
+            today=spend(figures.today_row),
+            month=spend(figures.month.totals),
+            currency=figures.days.currency,
+            chart=daily_bars(figures.days.rows, figures.first, dashboard.CHART_DAYS, ui.fmt, ui.t),
             offers_total=mine.total,
             active=statuses.count("active"),
             drafts=statuses.count("draft"),

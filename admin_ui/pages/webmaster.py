@@ -3,7 +3,6 @@ Every page calls the same services as the API (docs/api.md)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -13,6 +12,7 @@ from litestar.response import Template
 
 from admin_ui.errors import form_errors
 from admin_ui.forms import FormErrors, invalid_input, required
+from admin_ui.pages import dashboard
 from admin_ui.pages.params import Code, IdPath, Offset, Text
 from admin_ui.render import notice, redirect, render
 from admin_ui.session import WEBMASTER, UiContext, access, read_form
@@ -24,7 +24,6 @@ from network.ledger.schemas import WithdrawalIn
 from network.offers import access as offer_access
 from network.offers import service as offers
 from network.offers.schemas import AccessRequest
-from network.stats import service as stats
 from network.terms import service as terms
 
 UiDep = NamedDependency[UiContext]
@@ -33,7 +32,6 @@ VISIBILITIES = ("public", "approval_required", "private")
 CONVERSION_STATUSES = ("pending", "hold", "approved", "rejected", "reversed")
 # Access states from which the join button is offered (the service decides whether it succeeds).
 JOINABLE = frozenset({"none", "declined", "invited"})
-CHART_DAYS = 14
 PAGE = 20
 
 
@@ -77,14 +75,7 @@ class WebmasterPages(Controller):
     async def dashboard(self, ui: UiDep, done: Code = None) -> Template:
         """Today's and this month's clicks, conversions and earnings, and the last 14 days as a chart."""
         principal = ui.require()
-        today = datetime.now(ui.fmt.zone).date()
-        first = today - timedelta(days=CHART_DAYS - 1)
-        recent = await stats.report(
-            principal, stats.StatsQuery(date_from=first, date_to=today, group_by="day")
-        )
-        month = await stats.report(
-            principal, stats.StatsQuery(date_from=today.replace(day=1), date_to=today, group_by="")
-        )
+        figures = await dashboard.recent(ui)
         joined = [a for a in await offer_access.list_mine(principal) if a.status == "approved"]
         any_conversion = await conversions.list_conversions(
             principal, status=None, offer_id=None, date_from=None, date_to=None, limit=1, offset=0
@@ -93,10 +84,10 @@ class WebmasterPages(Controller):
         return render(
             ui,
             "wm/dashboard.html",
-            today=summary(next((r for r in recent.rows if r.day == today), None)),
-            month=summary(month.totals),
-            currency=recent.currency,
-            chart=daily_bars(recent.rows, first, CHART_DAYS, ui.fmt, ui.t),
+            today=summary(figures.today_row),
+            month=summary(figures.month.totals),
+            currency=figures.days.currency,
+            chart=daily_bars(figures.days.rows, figures.first, dashboard.CHART_DAYS, ui.fmt, ui.t),
             joined=len(joined),
             has_conversions=any_conversion.total > 0,
             balances=balance.webmaster,
