@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import pytest_asyncio
 from hypothesis import settings as hypothesis_settings
 from litestar.testing import AsyncTestClient
 
@@ -75,11 +76,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def suite_settings(database_url: str, spool_dir: Path) -> Settings:
     return Settings(
         # Jobs run when a test calls them, never behind its back.
-        broker=BrokerSettings(spool_dir=tmp_path / "spool", jobs_in_process="0", outbound_allowlist=""),
+        broker=BrokerSettings(spool_dir=spool_dir, jobs_in_process="0", outbound_allowlist=""),
         # The test database holds hundreds of networks: build click engines lazily, with small fraud tables.
         clicks=ClickSettings(
             preload=False, duplicate_slots=4096, ip_slots=4096, sub_slots=1024, ua_cache_size=1024
@@ -92,10 +92,41 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return suite_settings(database_url, tmp_path / "spool")
+
+
+@pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[Client]:
     app = create_app(settings)
     async with AsyncTestClient(app=app) as c:
         yield c
+
+
+# One app and two worlds per test module, for modules whose tests only read (or whose writes are refused),
+# such as the tenant-isolation matrix: building a world costs seconds. Such a module sets
+# ``pytestmark = pytest.mark.asyncio(loop_scope="module")`` and takes ``module_client``, ``module_world``
+# and ``module_other_world``.
+@pytest.fixture(scope="module")
+def module_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return suite_settings(database_url, tmp_path_factory.mktemp("spool"))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_client(module_settings: Settings) -> AsyncIterator[Client]:
+    app = create_app(module_settings)
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_world(module_client: Client) -> World:
+    return await build_world(module_client)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_other_world(module_client: Client) -> World:
+    return await build_world(module_client)
 
 
 @pytest.fixture

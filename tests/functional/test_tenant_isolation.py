@@ -10,6 +10,10 @@ from tests.support.client import Client
 from tests.support.routes import OPS, PUBLIC, path_for
 from tests.support.world import World
 
+# Every request here is refused or only reads, so the module shares one app and two networks (see
+# tests/conftest.py): a world per test made this the slowest module of the suite.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 ROLES = ("webmaster", "advertiser", "staff", "network_admin")
 WITH_IDS = sorted(op_id for op_id, op in OPS.items() if "{" in op.path)
 LISTS = sorted(
@@ -23,11 +27,12 @@ def _reveals_nothing(response: Any, other: World) -> None:
 
 @pytest.mark.parametrize("op_id", WITH_IDS)
 async def test_foreign_ids_are_not_found(
-    client: Client,
-    world: World,
-    other_world: World,
+    module_client: Client,
+    module_world: World,
+    module_other_world: World,
     op_id: str,
 ) -> None:
+    client, world, other_world = module_client, module_world, module_other_world
     op = OPS[op_id]
     for role in ROLES:
         # The caller belongs to `world`; every id in the path belongs to `other_world`.
@@ -42,11 +47,12 @@ async def test_foreign_ids_are_not_found(
 
 @pytest.mark.parametrize("op_id", LISTS)
 async def test_lists_show_only_own_network(
-    client: Client,
-    world: World,
-    other_world: World,
+    module_client: Client,
+    module_world: World,
+    module_other_world: World,
     op_id: str,
 ) -> None:
+    client, world, other_world = module_client, module_world, module_other_world
     op = OPS[op_id]
     for role in op.roles:
         response = await client.get(op.path, headers=world.auth(role), params={"limit": 200})
@@ -57,10 +63,11 @@ async def test_lists_show_only_own_network(
 
 
 async def test_foreign_ids_in_bodies_are_not_found(
-    client: Client,
-    world: World,
-    other_world: World,
+    module_client: Client,
+    module_world: World,
+    module_other_world: World,
 ) -> None:
+    client, world, other_world = module_client, module_world, module_other_world
     staff = world.auth("staff")
     invite = await client.post(
         f"/api/v1/offers/{world.offers['private']}/invitations",
@@ -98,7 +105,10 @@ async def test_foreign_ids_in_bodies_are_not_found(
         _reveals_nothing(response, other_world)
 
 
-async def test_login_is_scoped_to_the_network(client: Client, world: World, other_world: World) -> None:
+async def test_login_is_scoped_to_the_network(
+    module_client: Client, module_world: World, module_other_world: World
+) -> None:
+    client, world, other_world = module_client, module_world, module_other_world
     wrong = await client.post(
         "/api/v1/auth/login",
         json={
