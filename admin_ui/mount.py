@@ -17,6 +17,7 @@ from admin_ui.errors import EXCEPTION_HANDLERS
 from admin_ui.pages.advertiser import AdvertiserPages
 from admin_ui.pages.advertiser_cabinet import ADV_CONTROLLERS
 from admin_ui.pages.auth import AuthPages
+from admin_ui.pages.password_reset import PasswordResetPages
 from admin_ui.pages.staff import StaffPages
 from admin_ui.pages.staff_console import STAFF_CONTROLLERS
 from admin_ui.pages.webmaster import WebmasterPages
@@ -57,6 +58,7 @@ def routes() -> list[ControllerRouterHandler]:
         path="/ui",
         route_handlers=[
             AuthPages,
+            PasswordResetPages,
             WebmasterPages,
             *WM_CONTROLLERS,
             AdvertiserPages,

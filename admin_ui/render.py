@@ -103,6 +103,7 @@ NOTICES = frozenset(
         "webmaster_approved",
         "webmaster_rejected",
         "logged_out",
+        "password_reset",
         "wm_language_saved",
         "wm_key_revoked",
         "wm_postback_saved",

@@ -25,6 +25,7 @@ from network.accounts.controllers import (
     UserController,
     WebmasterController,
 )
+from network.accounts.password_reset import PasswordResets
 from network.accounts.security import PasswordHashing
 from network.audit.controllers import AuditController
 from network.conversions.controllers import (
@@ -40,6 +41,7 @@ from network.http.auth import AuthMiddleware, RateLimiter, role_guard
 from network.http.deps import DEPENDENCIES
 from network.http.problems import EXCEPTION_HANDLERS
 from network.ledger.controllers import LedgerController, PayoutBatchController, WithdrawalController
+from network.mail import Outbox, mailer_from_settings
 from network.offers.controllers import MyAccessController, OfferController
 from network.outgoing import delivery as outgoing_delivery
 from network.outgoing.controllers import PostbackDeliveryController, PostbackEndpointController
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DatabaseDelivery() if settings.broker.is_embedded else AmqpDelivery(settings.broker.amqp_url)
     )
     forwarder = Forwarder(journal, delivery)
+    outbox = Outbox(mailer_from_settings(settings.mail))
     tasks: list[asyncio.Task[None]] = []
     stops: list[Stop] = []  # one per start of the app (a test may start an app more than once)
 
@@ -125,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         except transient_errors() as exc:
             log.warning("clicks left in the journal at shutdown (replayed on next start): %s", exc)
         await delivery.close()
+        await outbox.drain()
         journal.close()
         await stop(engine)
 
@@ -188,6 +192,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     time_cost=security.argon2_time_cost, memory_kib=security.argon2_memory_kib
                 ),
                 "rate_limiter": RateLimiter(),
+                "password_resets": PasswordResets.from_settings(settings, outbox),
                 "click_registry": registry,
                 "click_forwarder": forwarder,
             }

@@ -61,3 +61,12 @@ class RateLimitedError(DomainError):
     status = 429
     slug = "rate-limited"
     title = "Too many requests"
+
+
+class ResetLinkError(DomainError):
+    """A password reset link that cannot be used: ``reason`` is ``expired``, ``used`` or ``invalid`` (unknown,
+    or replaced by a newer link)."""
+
+    status = 410
+    slug = "reset-link-invalid"
+    title = "Password reset link not valid"

@@ -51,6 +51,20 @@ class SecuritySettings:
     # Argon2id cost; tests lower it to keep the suite fast.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
+    # How long a password reset link stays valid.
+    password_reset_ttl_seconds: int = 3600
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    # smtp://user:pass@host:port (STARTTLS when the server offers it) or smtps://... (TLS from the start);
+    # empty: no mail is sent, and staff hand out password reset links instead.
+    smtp_url: str = ""
+    mail_from: str = "cpanet <no-reply@localhost>"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.smtp_url)
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     clicks: ClickSettings = field(default_factory=ClickSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
 
 
 def _bool(value: str) -> bool:
@@ -135,6 +150,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_request_body=int(e.get("CPANET_MAX_REQUEST_BODY", SecuritySettings.max_request_body)),
         argon2_time_cost=int(e.get("CPANET_ARGON2_TIME_COST", SecuritySettings.argon2_time_cost)),
         argon2_memory_kib=int(e.get("CPANET_ARGON2_MEMORY_KIB", SecuritySettings.argon2_memory_kib)),
+        password_reset_ttl_seconds=int(
+            e.get("CPANET_PASSWORD_RESET_TTL_SECONDS", SecuritySettings.password_reset_ttl_seconds)
+        ),
+    )
+    mail = MailSettings(
+        smtp_url=e.get("CPANET_SMTP_URL", MailSettings.smtp_url),
+        mail_from=e.get("CPANET_MAIL_FROM", MailSettings.mail_from),
     )
     broker = BrokerSettings(
         amqp_url=e.get("CPANET_AMQP_URL", BrokerSettings.amqp_url),
@@ -151,4 +173,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sub_slots=int(e.get("CPANET_FRAUD_SUB_SLOTS", ClickSettings.sub_slots)),
         ua_cache_size=int(e.get("CPANET_FRAUD_UA_CACHE", ClickSettings.ua_cache_size)),
     )
-    return Settings(database=db, http=http, security=security, broker=broker, clicks=clicks)
+    return Settings(database=db, http=http, security=security, broker=broker, clicks=clicks, mail=mail)

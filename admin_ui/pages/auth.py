@@ -71,7 +71,7 @@ class AuthPages(Controller):
     ) -> Template | Redirect:
         if ui.principal is not None:
             return redirect(safe_next(next_page, home_for(ui.principal.role)))
-        notice = ui.t("notice.logged_out") if done == "logged_out" else None
+        notice = ui.t(f"notice.{done}") if done in {"logged_out", "password_reset"} else None
         return render(
             ui, "login.html", values={"network": network or "", "next": safe_next(next_page)}, notice=notice
         )

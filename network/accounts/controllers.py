@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from network.accounts import authn, service
+from network.accounts import authn, password_reset, service
 from network.accounts.schemas import (
     AdvertiserOut,
     ApiKeyCreate,
@@ -16,6 +16,10 @@ from network.accounts.schemas import (
     LoginIn,
     LoginOut,
     MeOut,
+    PasswordResetConfirm,
+    PasswordResetDone,
+    PasswordResetRequest,
+    PasswordResetRequested,
     SignupIn,
     SignupOut,
     StatusChange,
@@ -24,7 +28,8 @@ from network.accounts.schemas import (
     WebmasterOut,
 )
 from network.http.auth import SESSION_COOKIE, roles
-from network.http.deps import HasherDep, PrincipalDep, SettingsDep
+from network.http.client import client_ip
+from network.http.deps import HasherDep, PrincipalDep, ResetsDep, SettingsDep
 from network.pagination import LimitParam, OffsetParam, Page
 from network.principal import Role
 from network.types import IdPath
@@ -73,6 +78,41 @@ class AuthController(Controller):
     async def signup(self, data: JSONBody[SignupIn], hasher: HasherDep) -> SignupOut:
         """Webmaster self sign-up; the account waits for approval by the network's staff."""
         return await service.signup_webmaster(data, hasher)
+
+    @post(
+        "/auth/password-reset",
+        operation_id="auth_password_reset_request",
+        opt={"exclude_from_auth": True},
+        status_code=202,
+    )
+    async def password_reset_request(
+        self, request: Request[Any, Any, Any], data: JSONBody[PasswordResetRequest], resets: ResetsDep
+    ) -> PasswordResetRequested:
+        """Ask for a password reset link by e-mail. The answer is the same whether or not the account
+        exists; rate limited per client address and per e-mail (429)."""
+        detail = await password_reset.request(
+            resets, network=data.network, email=data.email, ip=client_ip(request)
+        )
+        return PasswordResetRequested(status="accepted", detail=detail)
+
+    @post(
+        "/auth/password-reset/confirm",
+        operation_id="auth_password_reset_confirm",
+        opt={"exclude_from_auth": True},
+        status_code=200,
+    )
+    async def password_reset_confirm(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[PasswordResetConfirm],
+        resets: ResetsDep,
+        hasher: HasherDep,
+    ) -> PasswordResetDone:
+        """Choose a new password with a reset link's token. The link is used up and every open session of
+        the user is revoked; API keys stay. An expired, used or unknown token is a 410."""
+        return await password_reset.confirm(
+            resets, hasher, token=data.token, password=data.password, ip=client_ip(request)
+        )
 
     @get("/me", operation_id="me_get")
     async def me(self, principal: PrincipalDep) -> MeOut:

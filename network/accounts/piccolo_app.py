@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from network.accounts.tables import (
     Advertiser,
     ApiKey,
+    PasswordReset,
     User,
     UserSession,
     Webmaster,
@@ -17,7 +18,16 @@ from network.accounts.tables import (
 APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Advertiser, Webmaster, User, ApiKey, UserSession, WebmasterGroup, WebmasterGroupMember],
+    table_classes=[
+        Advertiser,
+        Webmaster,
+        User,
+        ApiKey,
+        UserSession,
+        WebmasterGroup,
+        WebmasterGroupMember,
+        PasswordReset,
+    ],
     migration_dependencies=["network.tenants.piccolo_app"],
     commands=[],
 )

@@ -10,6 +10,7 @@ from piccolo.columns.combination import Where
 from network.accounts.tables import (
     Advertiser,
     ApiKey,
+    PasswordReset,
     User,
     UserSession,
     Webmaster,
@@ -283,5 +284,85 @@ async def remove_group_member(*, tenant_id: int, group_id: int, webmaster_id: in
             & (WebmasterGroupMember.webmaster == webmaster_id)
         )
         .returning(WebmasterGroupMember.id)
+    )
+    return bool(rows)
+
+
+async def set_password_hash(*, tenant_id: int, user_id: int, password_hash: str) -> None:
+    await User.update({User.password_hash: password_hash}).where(
+        (User.network == tenant_id) & (User.id == user_id)
+    )
+
+
+async def revoke_user_sessions(*, tenant_id: int, user_id: int, at: datetime) -> int:
+    rows = (
+        await UserSession.update({UserSession.revoked_at: at})
+        .where(
+            (UserSession.network == tenant_id)
+            & (UserSession.user == user_id)
+            & UserSession.revoked_at.is_null()
+            & (UserSession.expires_at > at)
+        )
+        .returning(UserSession.id)
+    )
+    return len(rows)
+
+
+async def insert_password_reset(
+    *,
+    tenant_id: int,
+    user_id: int,
+    token_hash: str,
+    expires_at: datetime,
+    requested_ip: str,
+    issued_by: int | None,
+) -> int:
+    rows = await PasswordReset.insert(
+        PasswordReset(
+            network=tenant_id,
+            user=user_id,
+            token_hash=token_hash,
+            expires_at=expires_at,
+            requested_ip=requested_ip,
+            issued_by=issued_by,
+        )
+    ).returning(PasswordReset.id)
+    return int(rows[0]["id"])
+
+
+async def password_reset_by_token_hash(token_hash: str) -> Row | None:
+    # As with sessions, the token names its tenant.
+    row: Row | None = await PasswordReset.select().where(PasswordReset.token_hash == token_hash).first()
+    return row
+
+
+async def revoke_password_resets(*, tenant_id: int, user_id: int, at: datetime) -> int:
+    """Revoke the user's links that are still open (neither used nor revoked)."""
+    rows = (
+        await PasswordReset.update({PasswordReset.revoked_at: at})
+        .where(
+            (PasswordReset.network == tenant_id)
+            & (PasswordReset.user == user_id)
+            & PasswordReset.used_at.is_null()
+            & PasswordReset.revoked_at.is_null()
+        )
+        .returning(PasswordReset.id)
+    )
+    return len(rows)
+
+
+async def use_password_reset(*, tenant_id: int, reset_id: int, at: datetime) -> bool:
+    """Mark a link used, only if it is still open and unexpired: one conditional update, so that two
+    requests racing with the same link cannot both succeed."""
+    rows = (
+        await PasswordReset.update({PasswordReset.used_at: at})
+        .where(
+            (PasswordReset.network == tenant_id)
+            & (PasswordReset.id == reset_id)
+            & PasswordReset.used_at.is_null()
+            & PasswordReset.revoked_at.is_null()
+            & (PasswordReset.expires_at > at)
+        )
+        .returning(PasswordReset.id)
     )
     return bool(rows)

@@ -141,3 +141,24 @@ class GroupOut(msgspec.Struct):
     key: str
     name: str
     members: list[int]
+
+
+class PasswordResetRequest(msgspec.Struct, forbid_unknown_fields=True):
+    network: Slug
+    email: Email
+
+
+class PasswordResetRequested(msgspec.Struct):
+    status: Literal["accepted"]
+    detail: str
+
+
+class PasswordResetConfirm(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    password: Password
+
+
+class PasswordResetDone(msgspec.Struct):
+    network: str
+    email: str
+    sessions_revoked: int

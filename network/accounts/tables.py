@@ -93,3 +93,20 @@ class WebmasterGroupMember(Table):
     network = ForeignKey(references=Network, on_delete=OnDelete.restrict, index=True)
     group = ForeignKey(references=WebmasterGroup, on_delete=OnDelete.restrict)
     webmaster = ForeignKey(references=Webmaster, on_delete=OnDelete.restrict)
+
+
+class PasswordReset(Table):
+    """A password reset link: only a SHA-256 of its token is stored. Single use; a newer link or a completed
+    reset revokes the user's other open links."""
+
+    id = BigSerial(primary_key=True)
+    network = ForeignKey(references=Network, on_delete=OnDelete.restrict, index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    requested_ip = Varchar(length=45, default="")
+    # The staff member who issued the link by hand (no mail configured); null when the user asked for it.
+    issued_by = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True)

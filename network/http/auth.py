@@ -39,16 +39,17 @@ class RateLimiter:
         self._buckets: dict[int, _Bucket] = {}
         self._max_keys = max_keys
 
-    def check(self, key_id: int, per_minute: int, now: float | None = None) -> float:
-        """Take a token; return 0.0 if allowed, else the seconds to wait."""
+    def check(self, key_id: int, limit: int, now: float | None = None, *, window: float = 60.0) -> float:
+        """Take a token from a bucket of ``limit`` that refills ``limit`` per ``window`` seconds (a minute
+        unless told); return 0.0 if allowed, else the seconds to wait."""
         now = time.monotonic() if now is None else now
         bucket = self._buckets.get(key_id)
         if bucket is None:
             if len(self._buckets) >= self._max_keys:
                 self._buckets.clear()
-            bucket = self._buckets[key_id] = _Bucket(float(per_minute), now)
-        rate = per_minute / 60.0
-        bucket.tokens = min(float(per_minute), bucket.tokens + (now - bucket.updated) * rate)
+            bucket = self._buckets[key_id] = _Bucket(float(limit), now)
+        rate = limit / window
+        bucket.tokens = min(float(limit), bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
         if bucket.tokens >= 1.0:
             bucket.tokens -= 1.0

@@ -1,5 +1,6 @@
 """Ids the role and tenant matrices need for the conversions and outgoing-postback routes: one world's
-credential, conversion, coupon, endpoint and delivery, made once per world through the services."""
+credential, conversion, coupon, endpoint and delivery, made once per world through the services; and a fresh
+password reset token per call."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from network.accounts import password_reset
+from network.accounts.password_reset import PasswordResets
 from network.conversions import intake
 from network.conversions import service as conversions
 from network.conversions.schemas import CredentialIn
+from network.mail import Outbox
 from network.outgoing import service as outgoing
 from network.outgoing.schemas import EndpointIn
 from network.outgoing.tables import PostbackDelivery
@@ -19,6 +23,20 @@ from tests.support.conversions import fund
 from tests.support.world import World
 
 _SEEDED: dict[str, dict[str, str]] = {}
+
+
+def reset_token(world: World) -> str:
+    """A fresh password reset token for the world's webmaster, issued as staff do without mail."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _reset_token(world)).result()
+
+
+async def _reset_token(world: World) -> str:
+    resets = PasswordResets(ttl_seconds=3600, base_url="https://cabinet.example", outbox=Outbox(None))
+    issued = await password_reset.issue_link(
+        resets, world.principals["network_admin"], world.user_ids["webmaster"], ip="127.0.0.1"
+    )
+    return issued.url.rsplit("/", 1)[1]
 
 
 def conversion_state(world: World) -> dict[str, str]:

@@ -18,7 +18,7 @@ from network.ledger import repository as ledger_repo
 from network.ledger import service as ledger
 from network.ledger.schemas import WithdrawalIn
 from network.transaction import atomic
-from tests.support.matrix_conversions import conversion_state
+from tests.support.matrix_conversions import conversion_state, reset_token
 from tests.support.smartlinks import SMARTLINK_PARAMS
 from tests.support.world import World
 
@@ -194,6 +194,15 @@ OPS: dict[str, Op] = {
         "/api/v1/signup/webmaster",
         PUBLIC,
         lambda w, r: {"network": w.slug, "email": _email(), "password": "a-long-password", "name": "New"},
+    ),
+    "auth_password_reset_request": Op(
+        "POST", "/api/v1/auth/password-reset", PUBLIC, lambda w, r: {"network": w.slug, "email": _email()}
+    ),
+    "auth_password_reset_confirm": Op(
+        "POST",
+        "/api/v1/auth/password-reset/confirm",
+        PUBLIC,
+        lambda w, r: {"token": reset_token(w), "password": "a-new-long-password"},
     ),
     "auth_logout": Op("POST", "/api/v1/auth/logout", ALL),
     "me_get": Op("GET", "/api/v1/me", ALL),
