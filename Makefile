@@ -30,6 +30,9 @@ migrate: build ## Apply database migrations (CPANET_DATABASE_URL; SQLite by defa
 seed: migrate ## Create the demo network once
 	$(BIN)/cpanet demo seed
 
+# The demo also serves the operators' table browser (/admin/db/; docs/settings.md): CPANET_DB_ADMIN=0 make run
+# turns it off. Everywhere else it is off unless CPANET_DB_ADMIN=1.
+run: export CPANET_DB_ADMIN ?= 1
 run: seed ## Install, build, migrate, seed the demo network, print URLs and logins, and serve
 	$(BIN)/cpanet demo credentials
 	$(BIN)/cpanet serve

@@ -10,6 +10,7 @@ import msgspec
 from litestar import Litestar, Request, get
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
+from litestar.handlers import ASGIRouteHandler
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -77,6 +78,23 @@ async def health(request: Request[Any, Any, Any]) -> Health:
     return Health(status="ok", database="sqlite" if settings.database.is_sqlite else "postgresql")
 
 
+def _table_browser(settings: Settings, engine: Any) -> list[ASGIRouteHandler]:
+    """piccolo-admin at /admin/db/ for the installation's operators, when CPANET_DB_ADMIN is on (imported
+    only then: it brings FastAPI along)."""
+    if not settings.db_admin.enabled:
+        return []
+    from network.operators.table_browser import table_browser
+
+    _bind_table_browser(engine)
+    return [table_browser(settings)]
+
+
+def _bind_table_browser(engine: Any) -> None:
+    from network.operators.table_browser import bind
+
+    bind(engine)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     engine = build_engine(settings.database)
@@ -98,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DatabaseDelivery() if settings.broker.is_embedded else AmqpDelivery(settings.broker.amqp_url)
     )
     forwarder = Forwarder(journal, delivery)
+    table_browser = _table_browser(settings, engine)
     outbox = Outbox(mailer_from_settings(settings.mail))
     tasks: list[asyncio.Task[None]] = []
     stops: list[Stop] = []  # one per start of the app (a test may start an app more than once)
@@ -105,6 +124,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def on_startup() -> None:
         outgoing_delivery.configure(settings.broker.outbound_allowlist)
         bind_tables(engine)
+        if table_browser:
+            _bind_table_browser(engine)
         await start(engine, settings.database)
         await registry.refresh()
         halt = Stop()
@@ -176,6 +197,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PostbackDeliveryController,
             StatsController,
             *admin_ui.routes(),
+            *table_browser,
         ],
         dependencies=DEPENDENCIES,
         guards=[role_guard],

@@ -6,14 +6,18 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from network.settings import Settings, load_settings
 
 DEMO_CREDENTIALS = Path("var/demo-credentials.json")
+DEMO_OPERATOR = {"username": "operator", "password": "operator-password"}
+T = TypeVar("T")
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -82,11 +86,32 @@ def demo_seed(database_url: str | None) -> None:
     creds = asyncio.run(seed(settings))
     if creds is None:
         click.echo("demo network already present; credentials are in " + str(DEMO_CREDENTIALS))
-        return
+    else:
+        _write_demo_credentials(creds)
+        click.echo(f"demo network created; credentials written to {DEMO_CREDENTIALS}")
+    if settings.db_admin.enabled:
+        _seed_demo_operator(settings)
+
+
+def _write_demo_credentials(creds: dict[str, object]) -> None:
     DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
     DEMO_CREDENTIALS.write_text(json.dumps(creds, indent=2))
     DEMO_CREDENTIALS.chmod(0o600)
-    click.echo(f"demo network created; credentials written to {DEMO_CREDENTIALS}")
+
+
+def _seed_demo_operator(settings: Settings) -> None:
+    """With the table browser on, the demo gets an operator too (once), kept with the other demo logins."""
+    from network.operators import service
+
+    name, password = DEMO_OPERATOR["username"], DEMO_OPERATOR["password"]
+    # An operator of that name made by hand keeps its own password, and is not listed as a demo login.
+    if not _operators(settings, lambda: service.create_if_missing(name, password)):
+        return
+    click.echo(f"demo operator {name} created for the table browser")
+    if DEMO_CREDENTIALS.exists():
+        creds = json.loads(DEMO_CREDENTIALS.read_text())
+        creds["operator"] = DEMO_OPERATOR
+        _write_demo_credentials(creds)
 
 
 @demo.command("credentials")
@@ -111,9 +136,101 @@ def demo_credentials() -> None:
     for user in creds["users"]:
         click.echo(f"  {user['role']:<14}{user['email']:<34}{user['password']:<20}{user['api_key']}")
     click.echo("")
+    if settings.db_admin.enabled and creds.get("operator"):
+        op = creds["operator"]
+        click.echo("")
+        click.echo(f"  table browser (operators, read-only, every network): {base}/admin/db/")
+        click.echo(f"    username {op['username']}  password {op['password']}")
+    click.echo("")
     click.echo('  try: curl -H "Authorization: Bearer <API key>" ' + base + "/api/v1/offers")
     if creds.get("demo_click"):
         click.echo(f"  a tracking link (302 to the landing page): {creds['demo_click']}")
+
+
+@main.group()
+def operator() -> None:
+    """Installation operators: the logins of the raw table browser at /admin/db/ (CPANET_DB_ADMIN=1).
+
+    An operator reads every network's tables; network staff keep their cabinets and never need one."""
+
+
+def _operators(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    from network.errors import DomainError
+    from network.operators.service import database
+
+    async def run() -> T:
+        async with database(settings):
+            return await work()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+
+
+@operator.command("create")
+@click.option("--username", required=True)
+@click.option("--email", default="", help="Unique; default USERNAME@operators.invalid (never receives mail).")
+@click.option("--superuser", is_flag=True, help="piccolo-admin superuser (no more rights while read-only).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def operator_create(username: str, email: str, superuser: bool, password_stdin: bool) -> None:
+    """Create an operator who may log in to /admin/db/ (read-only, every network's rows)."""
+    settings = _settings(None)
+    from network.operators import service
+
+    password = _read_password(password_stdin)
+    created = _operators(
+        settings, lambda: service.create(username, password, email=email, superuser=superuser)
+    )
+    click.echo(f"operator {created.username} created with id {created.id}")
+    if not settings.db_admin.enabled:
+        click.echo("the table browser is off: set CPANET_DB_ADMIN=1 to serve it at /admin/db/", err=True)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@operator.command("password")
+@click.option("--username", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def operator_password(username: str, password_stdin: bool) -> None:
+    """Set an operator's password (the table browser's own form is off: it is read-only)."""
+    settings = _settings(None)
+    from network.operators import service
+
+    password = _read_password(password_stdin)
+    _operators(settings, lambda: service.set_password(username, password))
+    click.echo(f"password of operator {username} changed; their sessions ended")
+
+
+@operator.command("list")
+def operator_list() -> None:
+    """Every operator, active or not."""
+    settings = _settings(None)
+    from network.operators import service
+
+    click.echo(f"{'id':<6}{'username':<24}{'active':<8}{'superuser':<11}{'last login':<21}e-mail")
+    for op in _operators(settings, service.list_all):
+        last = op.last_login.strftime("%Y-%m-%d %H:%M:%S") if op.last_login else "never"
+        click.echo(
+            f"{op.id:<6}{op.username:<24}{'yes' if op.active else 'no':<8}"
+            f"{'yes' if op.superuser else 'no':<11}{last:<21}{op.email}"
+        )
+
+
+@operator.command("deactivate")
+@click.option("--username", required=True)
+def operator_deactivate(username: str) -> None:
+    """End an operator's access to /admin/db/ (their sessions too); the row stays, for the record."""
+    settings = _settings(None)
+    from network.operators import service
+
+    _operators(settings, lambda: service.deactivate(username))
+    click.echo(f"operator {username} deactivated")
 
 
 @main.group()

@@ -1,6 +1,9 @@
-"""The piccolo apps of every bounded context, in dependency order."""
+"""The piccolo apps of every bounded context, in dependency order, after piccolo's own user and session
+apps: the installation operators who log in to the raw table browser (network/db_admin.py)."""
 
+from piccolo.apps.user.piccolo_app import APP_CONFIG as OPERATORS
 from piccolo.conf.apps import AppConfig
+from piccolo_api.session_auth.piccolo_app import APP_CONFIG as OPERATOR_SESSIONS
 
 from network.accounts.piccolo_app import APP_CONFIG as ACCOUNTS
 from network.audit.piccolo_app import APP_CONFIG as AUDIT
@@ -12,7 +15,10 @@ from network.tenants.piccolo_app import APP_CONFIG as TENANTS
 from network.terms.piccolo_app import APP_CONFIG as TERMS
 from network.tracking.piccolo_app import APP_CONFIG as TRACKING
 
-APPS: tuple[AppConfig, ...] = (
+# The operators' tables (piccolo_user, sessions) are not a bounded context and hold no tenant's rows.
+OPERATOR_APPS: tuple[AppConfig, ...] = (OPERATORS, OPERATOR_SESSIONS)
+
+CONTEXT_APPS: tuple[AppConfig, ...] = (
     TENANTS,
     ACCOUNTS,
     OFFERS,
@@ -23,3 +29,5 @@ APPS: tuple[AppConfig, ...] = (
     LEDGER,
     OUTGOING,
 )
+
+APPS: tuple[AppConfig, ...] = (*OPERATOR_APPS, *CONTEXT_APPS)

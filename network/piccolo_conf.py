@@ -12,6 +12,9 @@ DB = build_engine(load_settings().database)
 
 APP_REGISTRY = AppRegistry(
     apps=[
+        # piccolo's own user and session tables: the installation operators of the table browser (/admin/db/).
+        "piccolo.apps.user.piccolo_app",
+        "piccolo_api.session_auth.piccolo_app",
         "network.tenants.piccolo_app",
         "network.accounts.piccolo_app",
         "network.offers.piccolo_app",

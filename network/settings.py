@@ -108,6 +108,13 @@ class ClickSettings:
 
 
 @dataclass(frozen=True)
+class DbAdminSettings:
+    # piccolo-admin at /admin/db/: raw, read-only browsing of every table of every network, for the
+    # installation's operators (`cpanet operator create`), never for network staff. Off unless asked for.
+    enabled: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
@@ -115,6 +122,7 @@ class Settings:
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     clicks: ClickSettings = field(default_factory=ClickSettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    db_admin: DbAdminSettings = field(default_factory=DbAdminSettings)
 
 
 def _bool(value: str) -> bool:
@@ -173,4 +181,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sub_slots=int(e.get("CPANET_FRAUD_SUB_SLOTS", ClickSettings.sub_slots)),
         ua_cache_size=int(e.get("CPANET_FRAUD_UA_CACHE", ClickSettings.ua_cache_size)),
     )
-    return Settings(database=db, http=http, security=security, broker=broker, clicks=clicks, mail=mail)
+    db_admin = DbAdminSettings(enabled=_bool(e.get("CPANET_DB_ADMIN", "0")))
+    return Settings(
+        database=db, http=http, security=security, broker=broker, clicks=clicks, mail=mail, db_admin=db_admin
+    )

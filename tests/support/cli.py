@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cpanet(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def cpanet(database_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "CPANET_DATABASE_URL": database_url,
@@ -22,6 +22,7 @@ def cpanet(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "network.cli", *args],
         cwd=ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,
