@@ -78,21 +78,14 @@ async def health(request: Request[Any, Any, Any]) -> Health:
     return Health(status="ok", database="sqlite" if settings.database.is_sqlite else "postgresql")
 
 
-def _table_browser(settings: Settings, engine: Any) -> list[ASGIRouteHandler]:
+def _table_browser(settings: Settings) -> list[ASGIRouteHandler]:
     """piccolo-admin at /admin/db/ for the installation's operators, when CPANET_DB_ADMIN is on (imported
     only then: it brings FastAPI along)."""
     if not settings.db_admin.enabled:
         return []
     from network.operators.table_browser import table_browser
 
-    _bind_table_browser(engine)
     return [table_browser(settings)]
-
-
-def _bind_table_browser(engine: Any) -> None:
-    from network.operators.table_browser import bind
-
-    bind(engine)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -116,7 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DatabaseDelivery() if settings.broker.is_embedded else AmqpDelivery(settings.broker.amqp_url)
     )
     forwarder = Forwarder(journal, delivery)
-    table_browser = _table_browser(settings, engine)
+    table_browser = _table_browser(settings)
     outbox = Outbox(mailer_from_settings(settings.mail))
     tasks: list[asyncio.Task[None]] = []
     stops: list[Stop] = []  # one per start of the app (a test may start an app more than once)
@@ -125,7 +118,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         outgoing_delivery.configure(settings.broker.outbound_allowlist)
         bind_tables(engine)
         if table_browser:
-            _bind_table_browser(engine)
+            from network.operators.table_browser import bind
+
+            bind(engine)  # its secret-less table views, like bind_tables above
         await start(engine, settings.database)
         await registry.refresh()
         halt = Stop()

@@ -1,5 +1,5 @@
 """The piccolo apps of every bounded context, in dependency order, after piccolo's own user and session
-apps: the installation operators who log in to the raw table browser (network/db_admin.py)."""
+apps: the installation operators who log in to the raw table browser (network/operators/table_browser.py)."""
 
 from piccolo.apps.user.piccolo_app import APP_CONFIG as OPERATORS
 from piccolo.conf.apps import AppConfig

@@ -23,6 +23,8 @@ from network.settings import (
     Settings,
 )
 from tests.support.client import Client
+from tests.support.mail import Inbox, smtp_server
+from tests.support.resets import mail_settings
 from tests.support.services import POSTGRES_ADMIN_URL, need, scratch_database_name, with_database
 from tests.support.world import World, build_world
 
@@ -127,6 +129,26 @@ async def module_world(module_client: Client) -> World:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def module_other_world(module_client: Client) -> World:
     return await build_world(module_client)
+
+
+# A real SMTP server (aiosmtpd on 127.0.0.1) and a module app that sends its mail there, for the password
+# reset tests of the API and of the pages.
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[tuple[Inbox, str]]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def inbox(smtp: tuple[Inbox, str]) -> Inbox:
+    return smtp[0]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def mail_client(module_settings: Settings, smtp: tuple[Inbox, str]) -> AsyncIterator[Client]:
+    app = create_app(mail_settings(module_settings, smtp[1]))
+    async with AsyncTestClient(app=app) as c:
+        yield c
 
 
 @pytest.fixture

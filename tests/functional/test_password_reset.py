@@ -9,29 +9,24 @@ and uses its own client address, so the tests do not meet.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from litestar.testing import AsyncTestClient
 
 from network.accounts.authn import authenticate_session
 from network.accounts.password_reset import MAIL_TEXT
 from network.accounts.security import sha256_hex
 from network.accounts.tables import ApiKey, PasswordReset
-from network.app import create_app
 from network.errors import AuthenticationError
-from network.settings import Settings
 from tests.support.client import Client
-from tests.support.mail import SMTP_USER, Inbox, body, smtp_server, token_in
+from tests.support.mail import SMTP_USER, Inbox, body, token_in
 from tests.support.resets import (
     MAIL_FROM,
     PASSWORD,
     audit_rows,
     client_ip,
     expire,
-    mail_settings,
     new_user,
     user_id,
 )
@@ -41,24 +36,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 REQUEST, CONFIRM = "/api/v1/auth/password-reset", "/api/v1/auth/password-reset/confirm"
 NEW_PASSWORD = "a-brand-new-password"
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[tuple[Inbox, str]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def inbox(smtp: tuple[Inbox, str]) -> Inbox:
-    return smtp[0]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def mail_client(module_settings: Settings, smtp: tuple[Inbox, str]) -> AsyncIterator[Client]:
-    app = create_app(mail_settings(module_settings, smtp[1]))
-    async with AsyncTestClient(app=app) as c:
-        yield c
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -10,24 +10,19 @@ not (``module_client``, as in the demo). Each test makes its own user and uses i
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 from httpx import Response
-from litestar.testing import AsyncTestClient
 
 from admin_ui.i18n import Translator
-from network.app import create_app
-from network.settings import Settings
 from tests.support.client import Client
-from tests.support.mail import Inbox, smtp_server, token_in
+from tests.support.mail import Inbox, token_in
 from tests.support.resets import (
     PASSWORD,
     audit_rows,
     client_ip,
     expire,
-    mail_settings,
     new_user,
     user_id,
 )
@@ -41,24 +36,6 @@ pytestmark = [pytest.mark.sqlite_only, pytest.mark.asyncio(loop_scope="module")]
 
 EN, RU = Translator("en"), Translator("ru")
 NEW_PASSWORD = "a-brand-new-password"
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[tuple[Inbox, str]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def inbox(smtp: tuple[Inbox, str]) -> Inbox:
-    return smtp[0]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def mail_client(module_settings: Settings, smtp: tuple[Inbox, str]) -> AsyncIterator[Client]:
-    app = create_app(mail_settings(module_settings, smtp[1]))
-    async with AsyncTestClient(app=app) as c:
-        yield c
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
