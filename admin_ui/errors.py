@@ -63,6 +63,11 @@ KNOWN = (
     _Known("conflict", "this offer is not accepting webmasters", "err.offer_closed"),
     _Known("conflict", "you already have access state", "err.already_joined"),
     _Known("conflict", "your access to this offer was revoked", "err.access_revoked"),
+    _Known("validation", "the current password is not right", "err.current_password", "current_password"),
+    _Known("validation", "the new password is the current one", "err.password_same", "new_password"),
+    _Known("validation", "the name cannot be blank", "err.required", "display_name"),
+    _Known("conflict", "another account on this network has this e-mail", "err.email_in_use", "email"),
+    _Known("rate-limited", "too many attempts with the current password", "err.current_throttled"),
     _Known("not-found", "", "err.not_found"),
 )
 FALLBACK = {

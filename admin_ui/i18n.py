@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from network.accounts.schemas import SUPPORTED_LOCALES
 from rules.money import UnknownCurrencyError, minor_units
 
-LOCALES = ("en", "ru")
+LOCALES = SUPPORTED_LOCALES
 DEFAULT_LOCALE = "en"
 LOCALE_DIR = Path(__file__).parent / "locales"
 NBSP = "\u00a0"

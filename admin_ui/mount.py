@@ -14,6 +14,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from admin_ui.errors import EXCEPTION_HANDLERS
+from admin_ui.pages.account import AccountPages
 from admin_ui.pages.advertiser import AdvertiserPages
 from admin_ui.pages.advertiser_cabinet import ADV_CONTROLLERS
 from admin_ui.pages.auth import AuthPages
@@ -59,6 +60,7 @@ def routes() -> list[ControllerRouterHandler]:
         route_handlers=[
             AuthPages,
             PasswordResetPages,
+            AccountPages,
             WebmasterPages,
             *WM_CONTROLLERS,
             AdvertiserPages,

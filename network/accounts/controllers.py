@@ -2,24 +2,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from network.accounts import authn, password_reset, service
+from network.accounts import authn, password_reset, profile, service
 from network.accounts.schemas import (
     AdvertiserOut,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
+    EmailChange,
     GroupCreate,
     GroupOut,
     LoginIn,
     LoginOut,
     MeOut,
+    PasswordChange,
+    PasswordChanged,
     PasswordResetConfirm,
     PasswordResetDone,
     PasswordResetRequest,
     PasswordResetRequested,
+    ProfileUpdate,
     SignupIn,
     SignupOut,
     StatusChange,
@@ -117,6 +121,28 @@ class AuthController(Controller):
     @get("/me", operation_id="me_get")
     async def me(self, principal: PrincipalDep) -> MeOut:
         return await service.me(principal)
+
+    @patch("/me", operation_id="me_update")
+    async def update_me(self, principal: PrincipalDep, data: JSONBody[ProfileUpdate]) -> MeOut:
+        """Change one's display name and/or language (``en``, ``ru``); fields left out stay."""
+        return await profile.update_profile(principal, data)
+
+    @post("/me/email", operation_id="me_email_change", status_code=200)
+    async def change_email(
+        self, principal: PrincipalDep, data: JSONBody[EmailChange], hasher: HasherDep, resets: ResetsDep
+    ) -> MeOut:
+        """Log in with a new e-mail from now on. Needs the current password (422 on ``current_password``
+        if wrong, 429 after 10 tries in 15 minutes); 409 if another account of the network has the
+        e-mail. Open password reset links are revoked; the old address is told when mail is configured."""
+        return await profile.change_email(principal, data, hasher, resets.throttle, resets.outbox)
+
+    @post("/me/password", operation_id="me_password_change", status_code=200)
+    async def change_password(
+        self, principal: PrincipalDep, data: JSONBody[PasswordChange], hasher: HasherDep, resets: ResetsDep
+    ) -> PasswordChanged:
+        """A new password (10-256 characters). Needs the current one (422 / 429 as for the e-mail). Every
+        other session is logged out and open reset links are revoked; this session and API keys stay."""
+        return await profile.change_password(principal, data, hasher, resets.throttle, resets.outbox)
 
 
 class ApiKeyController(Controller):

@@ -44,6 +44,7 @@ from network.transaction import atomic
 REQUESTS_PER_EMAIL_PER_HOUR = 5
 REQUESTS_PER_IP_PER_HOUR = 20
 CONFIRMS_PER_IP_PER_MINUTE = 30
+CURRENT_PASSWORD_PER_15_MIN = 10  # per user: changing one's e-mail or password
 PASSWORD_MIN, PASSWORD_MAX = 10, 256  # as sign-up (schemas.Password)
 
 NEUTRAL_ANSWER = (
@@ -62,12 +63,10 @@ class ResetThrottle:
     def __init__(self) -> None:
         self._limiter = RateLimiter()
 
-    def _take(self, key: int, limit: int, window: float) -> None:
+    def _take(self, key: int, limit: int, window: float, what: str = "password reset attempts") -> None:
         wait = self._limiter.check(key, limit, window=window)
         if wait > 0:
-            raise RateLimitedError(
-                "too many password reset attempts; try again later", retry_after=int(wait) + 1
-            )
+            raise RateLimitedError(f"too many {what}; try again later", retry_after=int(wait) + 1)
 
     def request(self, ip: str, network: str, email: str) -> None:
         self._take(_bucket("ip", ip), REQUESTS_PER_IP_PER_HOUR, 3600.0)
@@ -75,6 +74,16 @@ class ResetThrottle:
 
     def confirm(self, ip: str) -> None:
         self._take(_bucket("confirm", ip), CONFIRMS_PER_IP_PER_MINUTE, 60.0)
+
+    def current_password(self, network_id: int, user_id: int) -> None:
+        """A logged-in user typing their current password to change their e-mail or password: a stolen
+        session must not become a way to guess it (network/accounts/profile.py)."""
+        self._take(
+            _bucket("current", f"{network_id}:{user_id}"),
+            CURRENT_PASSWORD_PER_15_MIN,
+            900.0,
+            "attempts with the current password",
+        )
 
 
 @dataclass

@@ -294,18 +294,26 @@ async def set_password_hash(*, tenant_id: int, user_id: int, password_hash: str)
     )
 
 
-async def revoke_user_sessions(*, tenant_id: int, user_id: int, at: datetime) -> int:
-    rows = (
-        await UserSession.update({UserSession.revoked_at: at})
-        .where(
-            (UserSession.network == tenant_id)
-            & (UserSession.user == user_id)
-            & UserSession.revoked_at.is_null()
-            & (UserSession.expires_at > at)
-        )
-        .returning(UserSession.id)
+async def revoke_user_sessions(
+    *, tenant_id: int, user_id: int, at: datetime, keep_session_id: int | None = None
+) -> int:
+    """Log the user out everywhere (but in ``keep_session_id``, the session making the change)."""
+    where = (
+        (UserSession.network == tenant_id)
+        & (UserSession.user == user_id)
+        & UserSession.revoked_at.is_null()
+        & (UserSession.expires_at > at)
     )
+    if keep_session_id is not None:
+        where = where & (UserSession.id != keep_session_id)
+    rows = await UserSession.update({UserSession.revoked_at: at}).where(where).returning(UserSession.id)
     return len(rows)
+
+
+async def update_user(*, tenant_id: int, user_id: int, **values: Any) -> None:
+    """Set profile columns of one user of the network (``display_name``, ``locale``, ``email``)."""
+    columns = {getattr(User, name): value for name, value in values.items()}
+    await User.update(columns).where((User.network == tenant_id) & (User.id == user_id))
 
 
 async def insert_password_reset(

@@ -18,6 +18,9 @@ ProfileStatus = Literal["pending", "active", "banned"]
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 GroupKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_][a-z0-9_-]{0,63}$")]
 TrafficSource = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+# The languages the cabinets and the e-mails speak (admin_ui/locales); the first is the default.
+SUPPORTED_LOCALES = ("en", "ru")
+LocaleCode = Literal["en", "ru"]
 
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -61,6 +64,32 @@ class MeOut(msgspec.Struct):
     profile_status_reason: str | None
     referral_code: str | None
     groups: list[str]
+    locale: str = "en"
+
+
+class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """``PATCH /api/v1/me``: the fields given change, the others stay."""
+
+    display_name: Name | None = None
+    locale: LocaleCode | None = None
+
+
+class EmailChange(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class PasswordChanged(msgspec.Struct):
+    """The user's other sessions were logged out; the one that made the change (if any) and the API keys
+    stay."""
+
+    sessions_revoked: int
+    reset_links_revoked: int
 
 
 class UserCreate(msgspec.Struct, forbid_unknown_fields=True):

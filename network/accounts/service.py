@@ -106,6 +106,7 @@ async def me(principal: Principal) -> MeOut:
         profile_status_reason=reason,
         referral_code=code,
         groups=groups,
+        locale=str(user["locale"] or "en"),
     )
 
 

@@ -34,6 +34,11 @@ def _none(world: World, role: str) -> None:
     return None
 
 
+def _password(role: str) -> str:
+    """The password tests/support/world.py gives each role's user (anonymous: any)."""
+    return "admin-password" if role == A else "correct-horse-battery"
+
+
 def _email() -> str:
     return f"u-{uuid.uuid4().hex[:10]}@example.com"
 
@@ -206,6 +211,18 @@ OPS: dict[str, Op] = {
     ),
     "auth_logout": Op("POST", "/api/v1/auth/logout", ALL),
     "me_get": Op("GET", "/api/v1/me", ALL),
+    "me_update": Op(
+        "PATCH", "/api/v1/me", ALL, lambda w, r: {"display_name": f"{r} renamed", "locale": "ru"}
+    ),
+    "me_email_change": Op(
+        "POST", "/api/v1/me/email", ALL, lambda w, r: {"email": _email(), "current_password": _password(r)}
+    ),
+    "me_password_change": Op(
+        "POST",
+        "/api/v1/me/password",
+        ALL,
+        lambda w, r: {"current_password": _password(r), "new_password": f"{_password(r)}-2"},
+    ),
     "network_get": Op("GET", "/api/v1/network", ALL),
     "network_update": Op("PATCH", "/api/v1/network", frozenset({A}), lambda w, r: {"name": "Renamed"}),
     "api_keys_list": Op("GET", "/api/v1/api-keys", ALL),
