@@ -15,14 +15,28 @@ LENGTH = 19
 _BITS_RANDOM = 64
 
 
+# Two base62 digits per step: 3,844 pairs, so 19 digits take ten table look-ups instead of 19 divmods of a
+# 112-bit number. The id is one leading digit and two 9-digit halves (62**9 < 2**54, small ints).
+_PAIRS = tuple(a + b for a in ALPHABET for b in ALPHABET)
+_HALF = 62**9
+
+
+def _nine(value: int) -> str:
+    """``value`` (< 62**9) as nine base62 digits."""
+    pairs = _PAIRS
+    a, b = divmod(value, 3844)
+    c, b2 = divmod(a, 3844)
+    d, c2 = divmod(c, 3844)
+    e, d2 = divmod(d, 3844)
+    return ALPHABET[e] + pairs[d2] + pairs[c2] + pairs[b2] + pairs[b]
+
+
 def new_click_id(now: float | None = None) -> str:
     ms = int((time.time() if now is None else now) * 1000) & ((1 << 48) - 1)
     value = (ms << _BITS_RANDOM) | int.from_bytes(os.urandom(8), "big")
-    out = []
-    for _ in range(LENGTH):
-        value, digit = divmod(value, 62)
-        out.append(ALPHABET[digit])
-    return "".join(reversed(out))
+    high, low = divmod(value, _HALF)
+    top, middle = divmod(high, _HALF)  # top < 62: 2**112 < 62**19
+    return ALPHABET[top] + _nine(middle) + _nine(low)
 
 
 def click_id_time(click_id: str) -> float:

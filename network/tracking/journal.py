@@ -15,7 +15,7 @@ Durability (CPANET_CLICK_FSYNC):
   clicks of the last few seconds.
 
 Layout: ``<dir>/clicks-<segment>.log`` files of length-prefixed msgpack frames, and ``<dir>/committed``
-holding ``<segment> <offset>``.
+holding ``<segment> <offset>`` (zero-padded to a fixed width and overwritten in place; see JournalReader).
 """
 
 from __future__ import annotations
@@ -32,6 +32,19 @@ from network.tracking.events import ClickEvent
 FRAME = struct.Struct("<I")
 SEGMENT_BYTES = 16 * 1024 * 1024
 FSYNC_POLICIES = ("always", "interval", "never")
+
+
+class _PositionRecord:
+    """``<segment> <offset>\n`` in fixed width (zero-padded), so each commit overwrites the whole record."""
+
+    size = 12 + 1 + 20 + 1
+
+    @staticmethod
+    def pack(segment: int, offset: int) -> bytes:
+        return b"%012d %020d\n" % (segment, offset)
+
+
+_POSITION = _PositionRecord
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(ClickEvent)
 
@@ -132,6 +145,21 @@ class JournalReader:
         directory.mkdir(parents=True, exist_ok=True)
         self._committed_path = directory / "committed"
         self.position = self._load()
+        # The position is overwritten in place, one pwrite of a fixed-width record into a file that keeps its
+        # blocks: replacing a file by rename (or truncating it) makes ext4 write it back at once (its
+        # auto_da_alloc heuristic), 0.3 ms or more per batch on the event loop. A pwrite of 34 bytes into
+        # one page completes before a kill takes effect. After a power cut the file may hold an older
+        # position (or nothing readable: then reading restarts at the oldest segment kept); either way
+        # clicks are delivered again, never skipped, and storage ignores the ones it has.
+        self._committed_fd = os.open(self._committed_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._write_position(self.position)
+        os.ftruncate(self._committed_fd, _POSITION.size)
+        # The segment being read stays open between reads (one pread per batch, no open/close).
+        self._open_segment = 0
+        self._fd = -1
+
+    def _write_position(self, position: Position) -> None:
+        os.pwrite(self._committed_fd, _POSITION.pack(position.segment, position.offset), 0)
 
     def _load(self) -> Position:
         try:
@@ -141,17 +169,33 @@ class JournalReader:
             existing = segments(self.directory)
             return Position(existing[0] if existing else 1, 0)
 
+    def _read_at(self, segment: int, offset: int, size: int) -> bytes:
+        if segment != self._open_segment:
+            self.close()
+            try:
+                self._fd = os.open(_segment_path(self.directory, segment), os.O_RDONLY)
+            except FileNotFoundError:
+                return b""
+            self._open_segment = segment
+        return os.pread(self._fd, size, offset)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._fd, self._open_segment = -1, 0
+
+    def __del__(self) -> None:
+        self.close()
+        if getattr(self, "_committed_fd", -1) >= 0:
+            os.close(self._committed_fd)
+            self._committed_fd = -1
+
     def read(self, max_events: int, writer_segment: int) -> tuple[bytes, int, Position]:
         """Up to ``max_events`` complete frames from the position: (frames, count, position after them)."""
         position = self.position
         while True:
-            path = _segment_path(self.directory, position.segment)
-            data = b""
-            if path.exists():
-                with path.open("rb") as f:
-                    f.seek(position.offset)
-                    # Events are bounded (user agent and referrer 1,000 chars, subs 255): far below 64 KiB.
-                    data = f.read(max(max_events * 2048, 65536))
+            # Events are bounded (user agent and referrer 1,000 chars, subs 255): far below 64 KiB.
+            data = self._read_at(position.segment, position.offset, max(max_events * 2048, 65536))
             frames, count, used = self._complete(data, max_events)
             if count or position.segment >= writer_segment:
                 return frames, count, Position(position.segment, position.offset + used)
@@ -165,8 +209,9 @@ class JournalReader:
     @staticmethod
     def _complete(data: bytes, max_events: int) -> tuple[bytes, int, int]:
         at = count = 0
-        while count < max_events and at + FRAME.size <= len(data):
-            (size,) = FRAME.unpack_from(data, at)
+        unpack, end = FRAME.unpack_from, len(data) - FRAME.size
+        while count < max_events and at <= end:
+            (size,) = unpack(data, at)
             if at + FRAME.size + size > len(data):
                 break
             at += FRAME.size + size
@@ -174,10 +219,12 @@ class JournalReader:
         return data[:at], count, at
 
     def commit(self, position: Position) -> None:
-        tmp = self._committed_path.with_suffix(".tmp")
-        tmp.write_text(f"{position.segment} {position.offset}")
-        os.replace(tmp, self._committed_path)
-        finished = [s for s in segments(self.directory) if s < position.segment]
-        for segment in finished:
-            _segment_path(self.directory, segment).unlink(missing_ok=True)
+        self._write_position(position)
+        if position.segment != self.position.segment:
+            # A segment boundary was crossed: the finished segments go (the directory is listed only then).
+            if self._open_segment and self._open_segment < position.segment:
+                self.close()
+            for segment in segments(self.directory):
+                if segment < position.segment:
+                    _segment_path(self.directory, segment).unlink(missing_ok=True)
         self.position = position

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import random
 import time
+from urllib.parse import parse_qsl
 
-from network.tracking.clickid import LENGTH, click_id_time, new_click_id
-from network.tracking.links import parse
+from network.tracking import clickid
+from network.tracking.clickid import ALPHABET, LENGTH, click_id_time, new_click_id
+from network.tracking.links import parse, query_params
 from network.tracking.useragent import classify
 
 
@@ -13,6 +16,35 @@ def test_click_ids_are_unique_compact_and_time_sortable() -> None:
     assert ids == sorted(ids)
     now = time.time()
     assert abs(click_id_time(new_click_id(now)) - now) < 0.002
+
+
+def _base62_one_digit_at_a_time(value: int) -> str:
+    out = []
+    for _ in range(LENGTH):
+        value, digit = divmod(value, 62)
+        out.append(ALPHABET[digit])
+    return "".join(reversed(out))
+
+
+def test_the_pairwise_encoder_writes_the_same_digits_as_plain_base62() -> None:
+    rng = random.Random(5)
+    edges = [0, 1, 61, 62, 62**9 - 1, 62**9, 62**18 - 1, 62**18, (1 << 112) - 1]
+    for value in edges + [rng.getrandbits(112) for _ in range(20_000)]:
+        high, low = divmod(value, 62**9)
+        top, middle = divmod(high, 62**9)
+        encoded = ALPHABET[top] + clickid._nine(middle) + clickid._nine(low)
+        assert encoded == _base62_one_digit_at_a_time(value)
+
+
+def test_query_params_are_read_exactly_as_parse_qsl_reads_them() -> None:
+    rng = random.Random(7)
+    pieces = ["a", "wm", "sub1", "=", "&", "&&", "+", "%20", "%", "%zz", "%C3%A9", "%ff", "é", "x=y", ";"]
+    queries = [b"", b"&", b"=", b"a", b"a=", b"=b", b"a=1&a=2", b"a=b=c", "é=ü&x=%E2%82%AC".encode()]
+    queries += ["".join(rng.choices(pieces, k=rng.randrange(12))).encode() for _ in range(5000)]
+    queries += [bytes(rng.randrange(256) for _ in range(rng.randrange(30))) for _ in range(2000)]
+    for query in queries:
+        expected = dict(parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True))
+        assert query_params(query) == expected, query
 
 
 def test_every_dialect_is_read() -> None:
