@@ -12,6 +12,7 @@ from network.errors import ConflictError, NotFoundError, ValidationError
 from network.principal import Principal
 from network.tenants import repository
 from network.tenants.schemas import NetworkOut, NetworkUpdate
+from network.tracking.storage import rebuild_daily
 from network.transaction import atomic
 from network.validation import check_tracking_host, check_url
 
@@ -85,6 +86,9 @@ async def update_network(principal: Principal, data: NetworkUpdate) -> NetworkOu
         before, after = audit.changes(row, changes)
         if after:
             await repository.update(tenant_id=principal.network_id, values=changes)
+            if "timezone" in after:
+                # The daily click rollup is keyed by local day: re-sum it from the hourly one (docs/stats.md).
+                await rebuild_daily(principal.network_id)
             await audit.record(
                 network_id=principal.network_id,
                 actor=principal,

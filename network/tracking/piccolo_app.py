@@ -6,6 +6,7 @@ from piccolo.conf.apps import AppConfig
 
 from network.tracking.tables import (
     Click,
+    ClickRollupDaily,
     ClickRollupHourly,
     ClickRollupInvalidHourly,
     ClickUniqueHourly,
@@ -18,6 +19,7 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
     table_classes=[
         Click,
+        ClickRollupDaily,
         ClickRollupHourly,
         ClickRollupInvalidHourly,
         ClickUniqueHourly,

@@ -1,5 +1,12 @@
 """Storing clicks: one batch per call, idempotent on click_id (delivery is at least once), and the hourly
-rollups in the same transaction, fed only by the clicks that were new (docs/clicks.md, "Storage").
+and daily rollups in the same transaction, fed only by the clicks that were new (docs/clicks.md, "Storage").
+
+The daily rollup (``click_rollup_daily``, read by the stats report) is the hourly one summed per local day of
+the network and without sub1: each hourly row counts on the network's local date of its UTC hour's start.
+A time zone change rebuilds the network's daily rows from its hourly ones (``rebuild_daily``, called by
+network.tenants.service in the transaction that changes the zone). On PostgreSQL each batch first takes a
+shared advisory lock per network (``DAILY_LOCK``) and the rebuild an exclusive one, so a batch either
+commits before the rebuild reads the hourly rows or reads the new zone after the rebuild committed.
 
 PostgreSQL: the batch is COPYed straight into the partitioned ``click`` table inside a savepoint, then one
 statement, given what the rollups read of the batch as arrays, records the first visitors
@@ -13,9 +20,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from piccolo.columns import BigInt, Boolean, Integer, Text, Timestamptz, Varchar
@@ -24,9 +32,11 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from fastpath.reasons import FraudFlag
+from network.errors import ValidationError
+from network.tenants.tables import Network
 from network.tracking import partitions
 from network.tracking.events import ClickEvent
-from network.tracking.tables import Click
+from network.tracking.tables import Click, ClickRollupDaily
 
 SUBS = 10
 # The click columns in the order of ``record`` (every column but ``id``, which the sequence fills).
@@ -64,6 +74,11 @@ _COLS = ", ".join(COLUMNS)
 # Invalid clicks are counted per fraud flag, or under their own reason (bad_link) when no flag is set.
 _FLAGS = ", ".join(f"({int(f)}, '{f.name.lower()}')" for f in FraudFlag if f.name and f != FraudFlag.NONE)
 _KEY = "network, offer, webmaster, sub1, country, hour"
+_DAILY_KEY = "network, day, offer, webmaster, country"
+# Advisory lock class (pg_advisory_xact_lock(int, int)) of a network's daily rows: shared by click storage,
+# exclusive for a rebuild. The second key is the network id modulo 2^31 (a collision only makes one wait).
+DAILY_LOCK = 0x63706E64
+_NETWORK = Network._meta.tablename
 
 
 def record(event: ClickEvent) -> tuple[Any, ...]:
@@ -109,6 +124,17 @@ def visitor_key(visitor_id: str, ip: str, user_agent: str) -> str:
 def hour_of(ts: float) -> datetime:
     """The UTC hour of a click, from the same (microsecond-rounded) datetime that is stored as created_at."""
     return datetime.fromtimestamp(ts, UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(hour: datetime, zone: ZoneInfo) -> date:
+    """The daily rollup's day of an hourly row: the network's local date at the start of the UTC hour (the
+    same as PostgreSQL's ``(hour AT TIME ZONE zone)::date``, and the day the stats report's hourly path
+    gives that hour, see network.stats.service.period)."""
+    return hour.astimezone(zone).date()
+
+
+def _lock_key(network_id: int) -> int:
+    return network_id % 2_147_483_647
 
 
 async def store(events: Sequence[ClickEvent]) -> int:
@@ -215,12 +241,26 @@ WITH new AS ({new}), firsts AS (
     SELECT {_KEY}, count(*) AS n FROM firsts GROUP BY {_KEY}
 ), totals AS (
     SELECT {_KEY}, count(*) AS clicks, count(*) FILTER (WHERE NOT valid) AS invalid FROM new GROUP BY {_KEY}
+), keyed AS (
+    SELECT {_KEY}, t.clicks, COALESCE(u.n, 0) AS uniques, t.invalid
+    FROM totals t LEFT JOIN uniques u USING ({_KEY})
 ), rollup AS (
     INSERT INTO click_rollup_hourly AS r ({_KEY}, clicks, unique_clicks, invalid_clicks)
-    SELECT {_KEY}, t.clicks, COALESCE(u.n, 0), t.invalid
-    FROM totals t LEFT JOIN uniques u USING ({_KEY})
+    SELECT {_KEY}, clicks, uniques, invalid FROM keyed
     ORDER BY network, hour, offer, webmaster, sub1, country
     ON CONFLICT (network, hour, offer, webmaster, sub1, country) DO UPDATE SET
+        clicks = r.clicks + excluded.clicks,
+        unique_clicks = r.unique_clicks + excluded.unique_clicks,
+        invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
+), daily AS (
+    -- The same rows summed per local day of their network (UTC for a network id without a row).
+    INSERT INTO click_rollup_daily AS r ({_DAILY_KEY}, clicks, unique_clicks, invalid_clicks)
+    SELECT k.network, (k.hour AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date, k.offer, k.webmaster,
+        k.country, sum(k.clicks), sum(k.uniques), sum(k.invalid)
+    FROM keyed k LEFT JOIN {_NETWORK} z ON z.id = k.network
+    GROUP BY 1, 2, 3, 4, 5
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT ({_DAILY_KEY}) DO UPDATE SET
         clicks = r.clicks + excluded.clicks,
         unique_clicks = r.unique_clicks + excluded.unique_clicks,
         invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
@@ -245,14 +285,19 @@ SELECT count(*) FROM new
 
 _PG_ROLLUP_NEW = _rollup_sql(_FROM_ARRAYS)
 _PG_STORE_DEDUPE = _rollup_sql(_INSERT_RETURNING_NEW)
+_PG_LOCK_SHARED = f"SELECT pg_advisory_xact_lock_shared({DAILY_LOCK}, k) FROM unnest($1::int[]) k"  # noqa: S608
 
 
 async def _store_postgres(engine: PostgresEngine, events: Sequence[ClickEvent]) -> int:
     await partitions.ensure_for(engine, partitions.days_of({e.ts for e in events}))
     nested = engine.current_transaction.get() is not None
     records = [record(e) for e in events]
+    locks = sorted({_lock_key(e.network_id) for e in events})
     async with engine.transaction() as transaction:
         conn = transaction.connection
+        # Before anything reads the network's time zone: a rebuild of its daily rows waits for this batch,
+        # or this batch for the rebuild (and then reads the new zone in a later statement).
+        await conn.execute(_PG_LOCK_SHARED, locks)
         try:
             # The common case, a batch never seen before: straight into click, all or nothing (a savepoint).
             async with conn.transaction():
@@ -272,7 +317,7 @@ async def _store_postgres(engine: PostgresEngine, events: Sequence[ClickEvent]) 
 
 # --- SQLite -------------------------------------------------------------------------------------------------
 
-_SQLITE_EXTRA = ("ts", "offer_key", "hour", "visitor_key")
+_SQLITE_EXTRA = ("ts", "offer_key", "hour", "visitor_key", "day")
 _SQLITE_STAGING = (
     f"CREATE TEMP TABLE IF NOT EXISTS click_batch ({', '.join(COLUMNS)}, {', '.join(_SQLITE_EXTRA)}, "
     "first INTEGER NOT NULL DEFAULT 0, UNIQUE (click_id))"
@@ -319,6 +364,14 @@ _SQLITE_STEPS = (
     GROUP BY {_SQLITE_KEY}, reason
     ON CONFLICT (network, hour, offer, webmaster, sub1, country, reason) DO UPDATE SET
         clicks = clicks + excluded.clicks""",  # noqa: S608
+    f"""INSERT INTO main.click_rollup_daily ({_DAILY_KEY}, clicks, unique_clicks, invalid_clicks)
+    SELECT network, day, offer_key, webmaster, country, COUNT(*), SUM(first), SUM(valid = 0)
+    FROM temp.click_batch WHERE true
+    GROUP BY network, day, offer_key, webmaster, country
+    ON CONFLICT ({_DAILY_KEY}) DO UPDATE SET
+        clicks = clicks + excluded.clicks,
+        unique_clicks = unique_clicks + excluded.unique_clicks,
+        invalid_clicks = invalid_clicks + excluded.invalid_clicks""",  # noqa: S608
 )
 _SQLITE_INSERT = (
     f"INSERT OR IGNORE INTO temp.click_batch ({', '.join((*COLUMNS, *_SQLITE_EXTRA))}) "  # noqa: S608
@@ -326,17 +379,35 @@ _SQLITE_INSERT = (
 )
 
 
-def _sqlite_record(event: ClickEvent) -> tuple[Any, ...]:
+def _sqlite_record(
+    event: ClickEvent, days: dict[tuple[int, datetime], str], zones: dict[int, ZoneInfo]
+) -> tuple[Any, ...]:
     values = record(event)
     key = visitor_key(event.visitor_id, event.ip, values[13])
-    return (*values, event.ts, event.offer_id or 0, hour_of(event.ts), key)
+    hour = hour_of(event.ts)
+    day = days.get((event.network_id, hour))
+    if day is None:
+        day = days[event.network_id, hour] = day_of(hour, zones[event.network_id]).isoformat()
+    return (*values, event.ts, event.offer_id or 0, hour, key, day)
+
+
+async def _sqlite_zones(conn: Any, networks: set[int]) -> dict[int, ZoneInfo]:
+    """The time zone of each network (UTC for an id without a row), read inside the write transaction: a
+    time zone change and its rebuild of the daily rows are another write transaction, before or after."""
+    marks = ", ".join("?" * len(networks))
+    sql = f"SELECT id, timezone FROM main.{_NETWORK} WHERE id IN ({marks})"  # noqa: S608
+    async with conn.execute(sql, tuple(networks)) as cursor:
+        found = {int(r["id"]): r["timezone"] for r in await cursor.fetchall()}
+    return {n: ZoneInfo(found.get(n, "UTC")) for n in networks}
 
 
 async def _store_sqlite(engine: SQLiteEngine, events: Sequence[ClickEvent]) -> int:
-    rows = [_sqlite_record(e) for e in events]
     # IMMEDIATE: the write lock from the start, so that the existence check and the insert see one state.
     async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
         conn = transaction.connection
+        zones = await _sqlite_zones(conn, {e.network_id for e in events})
+        days: dict[tuple[int, datetime], str] = {}
+        rows = [_sqlite_record(e, days, zones) for e in events]
         await conn.execute(_SQLITE_STAGING)
         await conn.execute("DELETE FROM temp.click_batch")
         await conn.executemany(_SQLITE_INSERT, rows)
@@ -346,3 +417,77 @@ async def _store_sqlite(engine: SQLiteEngine, events: Sequence[ClickEvent]) -> i
             new = await cursor.fetchone()
         await conn.execute("DELETE FROM temp.click_batch")
     return int(new["n"])
+
+
+# --- Time zone changes --------------------------------------------------------------------------------------
+
+_PG_REBUILD = f"""
+INSERT INTO click_rollup_daily ({_DAILY_KEY}, clicks, unique_clicks, invalid_clicks)
+SELECT network, (hour AT TIME ZONE $2::text)::date, offer, webmaster, country, sum(clicks),
+    sum(unique_clicks), sum(invalid_clicks)
+FROM click_rollup_hourly WHERE network = $1
+GROUP BY 1, 2, 3, 4, 5
+ORDER BY 1, 2, 3, 4, 5
+"""  # noqa: S608
+_SQLITE_REBUILD = f"""
+INSERT INTO main.click_rollup_daily ({_DAILY_KEY}, clicks, unique_clicks, invalid_clicks)
+SELECT h.network, m.day, h.offer, h.webmaster, h.country, SUM(h.clicks), SUM(h.unique_clicks),
+    SUM(h.invalid_clicks)
+FROM main.click_rollup_hourly h JOIN temp.click_daily_map m ON m.hour = h.hour
+WHERE h.network = ?
+GROUP BY h.network, m.day, h.offer, h.webmaster, h.country
+"""  # noqa: S608
+
+
+async def rebuild_daily(network_id: int) -> int:
+    """Rebuild a network's daily rollup from its hourly one, under the network's time zone as stored now
+    (called in the transaction that changes the zone, after the change). Returns how many daily rows the
+    network has. A zone that PostgreSQL does not know is a ValidationError (field ``timezone``)."""
+    engine = ClickRollupDaily._meta.db
+    if isinstance(engine, PostgresEngine):
+        async with engine.transaction() as transaction:
+            conn = transaction.connection
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock($1::int, $2::int)", DAILY_LOCK, _lock_key(network_id)
+            )
+            zone = await conn.fetchval(f"SELECT timezone FROM {_NETWORK} WHERE id = $1", network_id)  # noqa: S608
+            zone = zone or "UTC"
+            try:
+                async with conn.transaction():
+                    await conn.execute("SELECT now() AT TIME ZONE $1::text", zone)
+            except asyncpg.InvalidParameterValueError as exc:
+                raise ValidationError(
+                    f"unknown time zone {zone!r} (the database does not know it)", field="timezone"
+                ) from exc
+            await conn.execute("DELETE FROM click_rollup_daily WHERE network = $1", network_id)
+            await conn.execute(_PG_REBUILD, network_id, zone)
+            return int(
+                await conn.fetchval("SELECT count(*) FROM click_rollup_daily WHERE network = $1", network_id)
+            )
+    assert isinstance(engine, SQLiteEngine)
+    async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
+        conn = transaction.connection
+        zones = await _sqlite_zones(conn, {network_id})
+        await rebuild_daily_sqlite(conn, network_id, zones[network_id])
+        async with conn.execute(
+            "SELECT COUNT(*) AS n FROM main.click_rollup_daily WHERE network = ?", (network_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+    return int(row["n"])
+
+
+async def rebuild_daily_sqlite(conn: Any, network_id: int, zone: ZoneInfo) -> None:
+    """SQLite has no time zones: the days of the network's distinct hours are computed here and joined in
+    through a temporary table (the hours as stored text, so that they compare equal). Also the migration's
+    backfill."""
+    await conn.execute("CREATE TEMP TABLE IF NOT EXISTS click_daily_map (hour TEXT PRIMARY KEY, day TEXT)")
+    await conn.execute("DELETE FROM temp.click_daily_map")
+    async with conn.execute(
+        "SELECT DISTINCT hour || '' AS h FROM main.click_rollup_hourly WHERE network = ?", (network_id,)
+    ) as cursor:
+        hours = [r["h"] for r in await cursor.fetchall()]
+    mapping = [(h, day_of(datetime.fromisoformat(h).replace(tzinfo=UTC), zone).isoformat()) for h in hours]
+    await conn.executemany("INSERT INTO temp.click_daily_map (hour, day) VALUES (?, ?)", mapping)
+    await conn.execute("DELETE FROM main.click_rollup_daily WHERE network = ?", (network_id,))
+    await conn.execute(_SQLITE_REBUILD, (network_id,))
+    await conn.execute("DELETE FROM temp.click_daily_map")

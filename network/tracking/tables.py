@@ -1,10 +1,10 @@
-"""Stored clicks and their hourly rollups (docs/clicks.md, "Storage"), and smartlinks ("Smartlinks").
+"""Stored clicks, their hourly and daily rollups (docs/clicks.md, "Storage"), and smartlinks ("Smartlinks").
 
 Indexes that piccolo cannot express (composite ones, and the partitioned layout on PostgreSQL) are created
 by the hand-written migration ``tracking_2026_11_23t05_00_00_000000``; see its docstring for the layout.
 """
 
-from piccolo.columns import BigInt, BigSerial, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, BigSerial, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -75,6 +75,26 @@ class ClickRollupHourly(Table):
     sub1 = Varchar(length=255)
     country = Varchar(length=2)
     hour = Timestamptz()
+    clicks = BigInt()
+    unique_clicks = BigInt()
+    invalid_clicks = BigInt()
+
+
+class ClickRollupDaily(Table):
+    """The hourly rollup summed per local day of the network, without sub1: clicks per network, offer,
+    webmaster, country and ``day``, the network's local date of each hourly row's UTC hour (its start),
+    maintained by click storage in the same transaction as the hourly rows; the stats report reads it for
+    every report that needs no sub id (docs/stats.md). ``unique_clicks`` is the sum of the hourly unique
+    counts (first visit per hour), not visitors per day. Rebuilt from the hourly rows when the network's
+    time zone changes (network.tracking.storage.rebuild_daily). Unique key:
+    ``(network, day, offer, webmaster, country)``, plus an index ``(network, webmaster, day)``."""
+
+    id = BigSerial(primary_key=True)
+    network = BigInt()
+    offer = BigInt()
+    webmaster = BigInt()
+    country = Varchar(length=2)
+    day = Date()
     clicks = BigInt()
     unique_clicks = BigInt()
     invalid_clicks = BigInt()

@@ -29,7 +29,7 @@ from network.tracking import partitions
 from network.tracking.clickid import new_click_id
 from network.tracking.events import ClickEvent
 from network.tracking.storage import hour_of, store, visitor_key
-from network.tracking.tables import Click, ClickRollupHourly, ClickRollupInvalidHourly
+from network.tracking.tables import Click, ClickRollupDaily, ClickRollupHourly, ClickRollupInvalidHourly
 from network.transaction import atomic
 from tests.conftest import ROOT
 from tests.support.cli import cpanet
@@ -158,6 +158,11 @@ async def test_a_batch_stored_twice_is_stored_once_and_counted_once(network: int
     after = await _rollups(network)
     assert sum(v[0] for v in after.values()) == 80
     assert sum(v[0] for v in first.values()) == 60
+    # The daily rollup too (a network id without a row: UTC days), unique and invalid counts included.
+    daily = await ClickRollupDaily.select().where(ClickRollupDaily.network == network)
+    assert [sum(r[m] for r in daily) for m in ("clicks", "unique_clicks", "invalid_clicks")] == [
+        sum(v[i] for v in after.values()) for i in range(3)
+    ]
     assert {k: after[k] for k in first} == first
 
 

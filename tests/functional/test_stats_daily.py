@@ -1,0 +1,320 @@
+"""The daily click rollup against the hourly one, on both engines: the stats report gives the same answer from
+either (day boundaries in non-UTC zones, DST days, a half-hour zone, unique and invalid counts, date and id
+filters), redelivered batches count once, a time zone change rebuilds the daily rows, and the migration's
+backfill leaves the rows click storage writes. Clicks go through click storage, reports through the service
+and tenants.update_network; no mocks."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+
+from fastpath.reasons import FraudFlag
+from network.db import all_tables, bind_tables, build_engine
+from network.demo import _first_admin
+from network.principal import Principal, Role
+from network.settings import DatabaseSettings, Settings
+from network.stats import service
+from network.stats.service import StatsQuery, uses_daily
+from network.tenants import service as tenants
+from network.tenants.schemas import NetworkUpdate
+from network.tracking.clickid import new_click_id
+from network.tracking.events import ClickEvent
+from network.tracking.storage import day_of, hour_of, rebuild_daily, store
+from network.tracking.tables import ClickRollupDaily, ClickRollupHourly
+from tests.conftest import ROOT
+from tests.support.cli import cpanet
+from tests.support.services import POSTGRES_ADMIN_URL, need, scratch_database_name, with_database
+
+_tags = itertools.count(random.randrange(1 << 30))
+DailyKey = tuple[int, int, str, date]  # offer (0: none), webmaster, country, day
+Counts = tuple[int, int, int]  # clicks, unique, invalid
+OFFERS, WEBMASTERS = (11, 12, None), (21, 22)
+# (zone, a local day on which something happens)
+ZONES = [
+    ("Europe/Berlin", date(2025, 10, 26)),  # 25 hours: clocks back at 03:00
+    ("Europe/Berlin", date(2025, 3, 30)),  # 23 hours
+    ("Asia/Kolkata", date(2025, 6, 1)),  # +5:30: a day's clicks start at 00:30 local
+    ("America/Santiago", date(2025, 4, 6)),  # clocks back at midnight: 23:00 of the 5th twice
+    ("America/Havana", date(2025, 3, 9)),  # midnight does not exist: the day starts at 01:00
+]
+
+
+@pytest.fixture
+async def bound(settings: Settings) -> AsyncIterator[None]:
+    bind_tables(build_engine(settings.database))
+    yield
+
+
+async def _network(zone: str) -> int:
+    tag = next(_tags)
+    return await tenants.create_network(
+        slug=f"daily-{tag}", name=f"Daily {tag}", tracking_host=f"daily-{tag}.example", timezone=zone
+    )
+
+
+def _event(network: int, ts: float, rng: random.Random) -> ClickEvent:
+    valid = rng.random() > 0.2
+    flags = 0 if valid else rng.choice([0, int(FraudFlag.BOT_UA), int(FraudFlag.DUPLICATE_CLICK)])
+    offer = rng.choice(OFFERS)
+    return ClickEvent(
+        new_click_id(ts),
+        network,
+        ts,
+        rng.choice(WEBMASTERS),
+        offer,
+        None,
+        None,
+        offer is None,
+        "ok" if valid or flags else "bad_link",
+        valid,
+        flags,
+        0 if valid else 90,
+        f"10.0.0.{rng.randrange(4)}",
+        "ua",
+        "",
+        rng.choice(["US", "DE"]),
+        "desktop",
+        "windows",
+        rng.choice(["", "v1", "v2", "v3"]),  # few visitors: unique clicks are fewer than clicks
+        "",
+        "",
+        (rng.choice(["", "a", "b"]),),
+    )
+
+
+def _clicks(network: int, zone: ZoneInfo, around: date, rng: random.Random) -> list[ClickEvent]:
+    """Clicks from two hours before the local day before ``around`` to two hours after the day after it, a
+    few per UTC hour, on the hour's first and last second too."""
+    start = datetime.combine(around - timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(around + timedelta(days=2), time(), tzinfo=zone).astimezone(UTC)
+    hour = start.replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    events: list[ClickEvent] = []
+    while hour < end + timedelta(hours=2):
+        base = hour.timestamp()
+        for offset in (0.0, 3599.5, *(rng.uniform(0, 3600) for _ in range(rng.randrange(4)))):
+            events.append(_event(network, base + offset, rng))
+        hour += timedelta(hours=1)
+    rng.shuffle(events)
+    return events
+
+
+async def _store(events: list[ClickEvent], size: int = 40) -> None:
+    for i in range(0, len(events), size):
+        await store(events[i : i + size])
+
+
+async def _daily(network: int) -> dict[DailyKey, Counts]:
+    rows = await ClickRollupDaily.select().where(ClickRollupDaily.network == network)
+    return {
+        (r["offer"], r["webmaster"], r["country"], r["day"]): (
+            r["clicks"],
+            r["unique_clicks"],
+            r["invalid_clicks"],
+        )
+        for r in rows
+    }
+
+
+async def _daily_from_hourly(network: int, zone: ZoneInfo) -> dict[DailyKey, Counts]:
+    """The definition, in Python: each hourly row on the local date of its hour's start."""
+    out: dict[DailyKey, Counter[str]] = {}
+    for r in await ClickRollupHourly.select().where(ClickRollupHourly.network == network):
+        key = (r["offer"], r["webmaster"], r["country"], day_of(r["hour"], zone))
+        acc = out.setdefault(key, Counter())
+        acc.update(clicks=r["clicks"], unique=r["unique_clicks"], invalid=r["invalid_clicks"])
+    return {k: (c["clicks"], c["unique"], c["invalid"]) for k, c in out.items()}
+
+
+GROUPINGS = [
+    "",
+    "day",
+    "offer",
+    "webmaster",
+    "country",
+    "day,offer",
+    "day,webmaster,country",
+    "offer,country",
+]
+
+
+def _queries(around: date) -> Iterator[StatsQuery]:
+    periods = [
+        (around - timedelta(days=1), around + timedelta(days=1)),
+        (around, around),
+        (around + timedelta(days=1), around + timedelta(days=1)),
+    ]
+    filters: list[dict[str, Any]] = [{}, {"webmaster_id": 22, "country": "de"}, {"offer_id": 11}]
+    for (first, last), extra, group_by in itertools.product(periods, filters, GROUPINGS):
+        yield StatsQuery(date_from=first, date_to=last, group_by=group_by, **extra)
+
+
+async def _both_paths_agree(network: int, around: date) -> int:
+    """Every query of ``_queries`` answered from both rollups, for staff and for a webmaster; returns the
+    clicks the staff reports counted (so that a caller can tell the data was there)."""
+    staff = Principal(network_id=network, user_id=1, role=Role.STAFF)
+    webmaster = Principal(network_id=network, user_id=2, role=Role.WEBMASTER, webmaster_id=22)
+    counted = 0
+    for query in _queries(around):
+        assert uses_daily(service.parse_group_by(query.group_by))
+        for principal in (staff, webmaster):
+            daily = await service.report(principal, query)
+            hourly = await service.report(principal, query, hourly=True)
+            assert daily == hourly, (principal.role, query)
+            if principal is staff:
+                counted += daily.totals.clicks or 0
+    return counted
+
+
+def _expected_clicks(events: list[ClickEvent], zone: ZoneInfo, first: date, last: date) -> Counter[str]:
+    kept = [e for e in events if first <= day_of(hour_of(e.ts), zone) <= last]
+    return Counter(clicks=len(kept), invalid=sum(not e.valid for e in kept))
+
+
+@pytest.mark.parametrize(("zone_name", "around"), ZONES)
+async def test_daily_and_hourly_reports_are_the_same(bound: None, zone_name: str, around: date) -> None:
+    zone = ZoneInfo(zone_name)
+    network = await _network(zone_name)
+    rng = random.Random(f"{zone_name}{around}")
+    events = _clicks(network, zone, around, rng)
+    await _store(events)
+    assert await _daily(network) == await _daily_from_hourly(network, zone)
+    assert await _both_paths_agree(network, around) > 0
+    # And both are right: the clicks whose hour starts on the day, invalid ones, and fewer unique than clicks.
+    staff = Principal(network_id=network, user_id=1, role=Role.STAFF)
+    one_day = await service.report(staff, StatsQuery(date_from=around, date_to=around, group_by=""))
+    expected = _expected_clicks(events, zone, around, around)
+    assert (one_day.totals.clicks, one_day.totals.invalid_clicks) == (expected["clicks"], expected["invalid"])
+    assert 0 < (one_day.totals.unique_clicks or 0) < expected["clicks"]
+    days = await service.report(
+        staff, StatsQuery(date_from=around - timedelta(days=1), date_to=around + timedelta(days=1))
+    )
+    assert [r.day for r in days.rows] == [around + timedelta(days=i) for i in (-1, 0, 1)]
+    for row in days.rows:
+        assert isinstance(row.day, date)
+        assert row.clicks == _expected_clicks(events, zone, row.day, row.day)["clicks"]
+
+
+async def test_redelivered_batches_count_once_in_the_daily_rollup(bound: None) -> None:
+    zone = ZoneInfo("Asia/Kolkata")
+    network = await _network("Asia/Kolkata")
+    around = date(2025, 6, 1)
+    events = _clicks(network, zone, around, random.Random(7))
+    half = len(events) // 2
+    await _store(events[:half])
+    await _store(events[:half])  # the same batches again
+    await _store(
+        events[half - 30 :] + events[half : half + 5], size=len(events)
+    )  # overlapping, a click twice
+    daily = await _daily(network)
+    assert sum(c[0] for c in daily.values()) == len(events)
+    assert sum(c[2] for c in daily.values()) == sum(not e.valid for e in events)
+    assert daily == await _daily_from_hourly(network, zone)
+    await _both_paths_agree(network, around)
+
+
+async def test_a_time_zone_change_rebuilds_the_daily_rows(bound: None) -> None:
+    """Through tenants.update_network: the service behind PATCH /api/v1/network and the settings page."""
+    berlin, kolkata = ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Kolkata")
+    around = date(2025, 10, 26)
+    network = await _network("Europe/Berlin")
+    admin = await _first_admin(network, f"admin-{next(_tags)}@example.com", "not-a-real-hash")
+    events = _clicks(network, berlin, around, random.Random(3))
+    await _store(events)
+    assert await _daily(network) == await _daily_from_hourly(network, berlin)
+    assert (await tenants.update_network(admin, NetworkUpdate(timezone="Asia/Kolkata"))).timezone == (
+        "Asia/Kolkata"
+    )
+    rebuilt = await _daily(network)
+    assert rebuilt == await _daily_from_hourly(network, kolkata)
+    assert rebuilt != await _daily_from_hourly(network, berlin)
+    # Clicks stored after the change land on the new zone's days; both report paths still agree.
+    more = _clicks(network, kolkata, around, random.Random(4))
+    await _store(more)
+    assert await _daily(network) == await _daily_from_hourly(network, kolkata)
+    await _both_paths_agree(network, around)
+    staff = Principal(network_id=network, user_id=1, role=Role.STAFF)
+    one_day = await service.report(staff, StatsQuery(date_from=around, date_to=around, group_by=""))
+    assert one_day.totals.clicks == _expected_clicks(events + more, kolkata, around, around)["clicks"]
+    # Another change of something else leaves the rows; the rebuild is idempotent; no clicks, no rows.
+    before = await _daily(network)
+    await tenants.update_network(admin, NetworkUpdate(name="Renamed"))
+    assert await rebuild_daily(network) == len(before)
+    assert await _daily(network) == before
+    assert await rebuild_daily(await _network("UTC")) == 0
+
+
+TABLE_MIGRATION = "2026-12-02T17:54:06:473018"
+
+
+def _piccolo(url: str, *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "piccolo.main", "migrations", *args],
+        cwd=ROOT,
+        env={**os.environ, "PICCOLO_CONF": "network.piccolo_conf", "CPANET_DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+
+
+async def _rows_then_backfill(url: str) -> None:
+    """Clicks stored by storage in two zones; then the daily table dropped and migrated again (as on a
+    database that had only the hourly rollup): the backfill leaves the rows storage had written."""
+    bind_tables(build_engine(DatabaseSettings(url=url, pool_min=0, pool_max=0)))
+    written: dict[int, dict[DailyKey, Counts]] = {}
+    for zone_name, around in ZONES[:3]:
+        network = await _network(zone_name)
+        await _store(_clicks(network, ZoneInfo(zone_name), around, random.Random(zone_name)))
+        written[network] = await _daily(network)
+        assert written[network]
+    unknown = 1 << 45  # clicks of a network id without a network row count on UTC days
+    await _store(_clicks(unknown, ZoneInfo("UTC"), date(2025, 1, 1), random.Random(1)))
+    written[unknown] = await _daily(unknown)
+    await asyncio.to_thread(
+        _piccolo, url, "backwards", "tracking", f"--migration_id={TABLE_MIGRATION}", "--auto_agree"
+    )
+    await asyncio.to_thread(_piccolo, url, "forwards", "tracking")
+    for network, rows in written.items():
+        assert await _daily(network) == rows
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_the_migration_backfills_the_daily_rollup(engine: str, tmp_path: Path) -> None:
+    bound = {table: table._meta.db for table in all_tables()}
+    if engine == "sqlite":
+        url = f"sqlite:///{tmp_path / 'backfill.sqlite3'}"
+    else:
+        need("PostgreSQL", POSTGRES_ADMIN_URL, 5432)
+        name = scratch_database_name()
+        url = with_database(POSTGRES_ADMIN_URL, name)
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        result = cpanet(url, "db", "migrate")
+        assert result.returncode == 0, result.stderr
+        asyncio.run(_rows_then_backfill(url))
+    finally:
+        for table, previous in bound.items():
+            table._meta.db = previous
+        if engine == "postgresql":
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
