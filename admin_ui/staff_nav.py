@@ -7,6 +7,7 @@ STAFF_NAV: tuple[tuple[str, str], ...] = (
     ("/ui/staff/moderation", "nav.moderation"),
     ("/ui/staff/conversions", "nav.staff_conversions"),
     ("/ui/staff/fraud", "nav.staff_fraud"),
+    ("/ui/staff/lists", "nav.staff_lists"),
     ("/ui/staff/finance", "nav.staff_finance"),
     ("/ui/staff/users", "nav.staff_users"),
     ("/ui/staff/settings", "nav.staff_settings"),
@@ -30,5 +31,7 @@ STAFF_NOTICES = frozenset(
         "staff_settings_saved",
         "staff_finance_saved",
         "staff_fraud_banned",
+        "staff_list_added",
+        "staff_list_removed",
     }
 )

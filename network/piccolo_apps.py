@@ -9,6 +9,7 @@ from network.accounts.piccolo_app import APP_CONFIG as ACCOUNTS
 from network.audit.piccolo_app import APP_CONFIG as AUDIT
 from network.conversions.piccolo_app import APP_CONFIG as CONVERSIONS
 from network.ledger.piccolo_app import APP_CONFIG as LEDGER
+from network.lists.piccolo_app import APP_CONFIG as LISTS
 from network.offers.piccolo_app import APP_CONFIG as OFFERS
 from network.outgoing.piccolo_app import APP_CONFIG as OUTGOING
 from network.tenants.piccolo_app import APP_CONFIG as TENANTS
@@ -24,6 +25,7 @@ CONTEXT_APPS: tuple[AppConfig, ...] = (
     OFFERS,
     TERMS,
     TRACKING,
+    LISTS,
     AUDIT,
     CONVERSIONS,
     LEDGER,

@@ -20,6 +20,7 @@ APP_REGISTRY = AppRegistry(
         "network.offers.piccolo_app",
         "network.terms.piccolo_app",
         "network.tracking.piccolo_app",
+        "network.lists.piccolo_app",
         "network.audit.piccolo_app",
         "network.conversions.piccolo_app",
         "network.ledger.piccolo_app",

@@ -9,6 +9,7 @@ from admin_ui.pages.staff_audit import StaffAuditPages
 from admin_ui.pages.staff_conversions import StaffConversionPages
 from admin_ui.pages.staff_finance import StaffFinancePages
 from admin_ui.pages.staff_fraud import StaffFraudPages
+from admin_ui.pages.staff_lists import StaffListPages
 from admin_ui.pages.staff_settings import StaffSettingsPages
 from admin_ui.pages.staff_users import StaffUserPages
 
@@ -20,4 +21,5 @@ STAFF_CONTROLLERS: list[ControllerRouterHandler] = [
     StaffAccessPages,
     StaffSettingsPages,
     StaffFraudPages,
+    StaffListPages,
 ]

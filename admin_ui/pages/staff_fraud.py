@@ -1,7 +1,7 @@
 """Staff: fraud cases. Invalid (fraud-flagged) clicks grouped by webmaster, sub id and IP address, with the
 evidence (decoded fraud signals, counts, sample clicks) and the daily invalid share, from
-network/tracking/fraud_cases.py. The action is a ban of the webmaster, with a reason they read; the click
-engine's IP and sub id block lists have no service in network/ yet, so the page cannot add to them."""
+network/tracking/fraud_cases.py. The actions: a ban of the webmaster, with a reason they read,
+or blocking the case's IP or sub id on the block lists (staff_lists.py; the links fill in its form)."""
 
 from __future__ import annotations
 

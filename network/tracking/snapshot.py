@@ -26,6 +26,7 @@ from fastpath import (
 from network import jsoncol
 from network.accounts.tables import Webmaster, WebmasterGroupMember
 from network.conversions import caps as cap_usage
+from network.lists import service as traffic_lists
 from network.offers.tables import Landing, Offer, OfferAccess, OfferCap
 from network.tenants import repository as tenants
 from network.terms import resolution
@@ -200,6 +201,7 @@ async def load_spec(
     # Active smartlinks only: a paused or unknown one is ``smartlink_unknown``. Their offers are checked click
     # by click (access, status, targeting, caps), so an archived offer here is simply skipped.
     smartlinks = await tracking.active_entries(tenant_id=tenant_id)
+    lists = await traffic_lists.lists_spec(tenant_id)
     specs = []
     for offer in offers:
         pages = landings.get(int(offer["id"]), [])
@@ -235,6 +237,7 @@ async def load_spec(
         banned_webmasters=frozenset(int(w["id"]) for w in webmasters if w["status"] == "banned"),
         inactive_webmasters=frozenset(int(w["id"]) for w in webmasters if w["status"] == "pending"),
         smartlinks={k: tuple(v) for k, v in smartlinks.items()},
+        lists=lists,
         trafficback_url=network["trafficback_url"] or None,
         tz_name=tz,
         counted_at=at,

@@ -18,6 +18,7 @@ from network.ledger import repository as ledger_repo
 from network.ledger import service as ledger
 from network.ledger.schemas import WithdrawalIn
 from network.transaction import atomic
+from tests.support.lists import LIST_PARAMS
 from tests.support.matrix_conversions import conversion_state, reset_token
 from tests.support.smartlinks import SMARTLINK_PARAMS
 from tests.support.world import World
@@ -330,6 +331,21 @@ OPS: dict[str, Op] = {
         SMARTLINK_PARAMS,
     ),
     "audit_list": Op("GET", "/api/v1/audit", STAFF),
+    "traffic_lists_list": Op("GET", "/api/v1/traffic-lists", STAFF),
+    "traffic_list_add": Op(
+        "POST",
+        "/api/v1/traffic-lists",
+        STAFF,
+        lambda w, r: {"kind": "ip", "action": "block", "value": f"203.0.113.{len(r)}", "reason": "matrix"},
+    ),
+    "traffic_list_get": Op("GET", "/api/v1/traffic-lists/{entry_id}", STAFF, params=LIST_PARAMS),
+    "traffic_list_remove": Op(
+        "POST",
+        "/api/v1/traffic-lists/{entry_id}/remove",
+        STAFF,
+        lambda w, r: {"reason": "matrix"},
+        LIST_PARAMS,
+    ),
     "terms_publish": Op(
         "POST",
         "/api/v1/offers/{offer_id}/terms",

@@ -29,6 +29,7 @@ STAFF_PAGES = [
     "/ui/staff/moderation/access",
     "/ui/staff/conversions",
     "/ui/staff/fraud",
+    "/ui/staff/lists",
     "/ui/staff/finance",
     "/ui/staff/users",
     "/ui/staff/settings",

@@ -85,7 +85,9 @@ async def test_the_page_shows_the_cases(client: Client, world: World, role: str)
     assert "placement-c" in text and "93.3.3.3" in text and "Bot or crawler browser" in text
     assert "1 invalid click · cases: 1" in text and "Invalid clicks per day" in text and "<svg" in page.text
     assert 'href="/ui/staff/fraud"' in page.text
-    assert "Blocking a single address or sub id is not available yet" in text
+    assert "block it on the block lists page" in text
+    assert 'href="/ui/staff/lists?kind=ip&amp;value=93.3.3.3#add"' in page.text
+    assert 'href="/ui/staff/lists?kind=sub&amp;value=placement-c#add"' in page.text
 
 
 async def test_other_roles_are_refused(client: Client, world: World) -> None:

@@ -33,6 +33,7 @@ async def test_the_staff_console_in_russian(client: Client, world: World) -> Non
             "/ui/staff/moderation/access": [RU("staff.access.title"), RU("staff.access.decline")],
             "/ui/staff/fraud?days=1": [RU("staff.fraud.title"), RU("staff.fraud.signal.bot_ua")],
             "/ui/staff/fraud?days=30": [RU("staff.fraud.chart_title")],
+            "/ui/staff/lists?kind=ip&value=93.9.9.9": [RU("staff.lists.title"), RU("staff.lists.none")],
             "/ui/staff/finance": [RU("staff.fin.title"), RU("staff.fin.approve"), RU("staff.fin.no_batches")],
             "/ui/staff/users": [RU("staff.users.title"), RU("staff.users.to_banned"), RU("staff.users.keys")],
             "/ui/staff/users?role=advertiser": [RU("staff.users.role_advertiser")],
