@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from network.stats import csv
+from network.stats import service as stats
 from tests.support.client import Client
 from tests.support.world import World
 from tests.ui.support import browser, conversion, field_error, page_text
@@ -53,10 +55,35 @@ async def test_balance_lists_the_ledger_and_stats_by_day_and_offer(client: Clien
     assert field_error(nonsense.text, "date_from") == "This value is not valid."
 
 
+async def test_stats_csv_is_the_apis(client: Client, world: World) -> None:
+    await conversion(client, world, "ADV-C1")
+    adv = await browser(client, world, "advertiser")
+    page = await adv.get("/ui/adv/balance?group_by=offer")
+    link = (
+        page.text.split('id="stats-csv"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    )
+    assert link.startswith("/ui/adv/stats.csv?") and "group_by=offer" in link
+    response = await adv.get(link)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    query = link.split("?", 1)[1]
+    api = await client.get(f"/api/v1/stats?{query}&format=csv", headers=world.auth("advertiser"))
+    assert api.status_code == 200 and api.text == response.text
+    header = response.text.splitlines()[0].split(",")
+    assert "revenue" in header and "payout" not in header and "profit" not in header  # the advertiser's view
+    assert len(response.text.splitlines()) == 2  # one offer with traffic
+    principal = world.principals["advertiser"]
+    rows = await stats.report(principal, stats.StatsQuery(date_from=None, date_to=None, group_by="offer"))
+    assert csv.render(rows, principal).splitlines()[0] == response.text.splitlines()[0]
+    refused = await adv.get("/ui/adv/stats.csv?date_from=2026-05-10&date_to=2026-05-01")
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html")
+    assert field_error(refused.text, "date_to") == "The end is before the start."
+
+
 async def test_other_roles_get_403(client: Client, world: World) -> None:
     for role in ("webmaster", "staff"):
         session = await browser(client, world, role)
-        for path in ("/ui/adv", "/ui/adv/balance"):
+        for path in ("/ui/adv", "/ui/adv/balance", "/ui/adv/stats.csv"):
             assert (await session.get(path)).status_code == 403, (role, path)
 
 

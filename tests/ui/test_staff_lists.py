@@ -3,6 +3,7 @@ through the tracking link, and taken off the list again, each step with a reason
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -25,7 +26,7 @@ CHROME = (
 )
 
 
-async def _browser_click(client: Client, world: World, ip: str) -> dict[str, object]:
+async def _browser_click(client: Client, world: World, ip: str) -> dict[str, Any]:
     links = (
         await client.post(
             f"/api/v1/offers/{world.offers['public']}/links",
