@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +95,7 @@ class JournalWriter:
         directory.mkdir(parents=True, exist_ok=True)
         # Finished segments still to be fsynced and closed by the next sync() (interval mode only).
         self._retired: list[int] = []
+        self._lock = threading.Lock()  # rotation against sync() in a worker thread; never held for I/O
         existing = segments(directory)
         # Never append to a segment a previous process may have left with a torn last frame: start a new one.
         self.segment = (existing[-1] + 1) if existing else 1
@@ -112,21 +114,31 @@ class JournalWriter:
         if self.fsync == "always":
             os.fsync(self._fd)
         if self._size >= self.segment_bytes:
+            self._rotate()
+
+    def _rotate(self) -> None:
+        # The next segment is opened before the current one is retired: os.open releases the GIL, and a
+        # sync() running meanwhile must never see a descriptor it may already have closed as the current one.
+        new_fd = os.open(
+            _segment_path(self.directory, self.segment + 1), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+        )
+        with self._lock:
+            old, self._fd, self._size = self._fd, new_fd, 0
+            self.segment += 1
             if self.fsync == "interval":
                 # The next sync() fsyncs and closes it, off the click path.
-                self._retired.append(self._fd)
-            else:
-                os.close(self._fd)
-            self.segment += 1
-            self._open()
+                self._retired.append(old)
+        if self.fsync != "interval":
+            os.close(old)
 
     def sync(self) -> None:
         """fsync everything appended so far. Safe to run in a worker thread while append() goes on in the
         event loop: a segment finished meanwhile stays open until a later sync() has fsynced it."""
-        # Order matters: the current descriptor is read before the retired list is taken, so if a rotation
-        # retires it in between, it is in that list and is fsynced here before being closed.
-        current = self._fd
-        retired, self._retired = self._retired, []
+        # Under the lock, so that a rotation cannot retire the current descriptor into a list already taken
+        # (it would never be fsynced or closed) or switch descriptors half-way.
+        with self._lock:
+            current = self._fd
+            retired, self._retired = self._retired, []
         os.fsync(current)
         for fd in retired:
             os.fsync(fd)
