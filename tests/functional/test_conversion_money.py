@@ -46,6 +46,7 @@ async def _zero_sum(world: World) -> None:
     for (_account, currency), amount in (await ledger.all_balances(tenant_id=world.network_id)).items():
         totals[currency] = totals.get(currency, 0) + amount
     assert all(v == 0 for v in totals.values()), totals
+    assert await ledger.verify_balances(tenant_id=world.network_id) == {}
 
 
 async def test_hundred_identical_postbacks_make_one_conversion(client: Client, world: World) -> None:
