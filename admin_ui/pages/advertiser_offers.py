@@ -16,6 +16,7 @@ from litestar.response import Template
 from admin_ui.errors import form_errors
 from admin_ui.forms import FormErrors
 from admin_ui.pages.params import Code, IdPath, Offset, Text
+from admin_ui.pages.schedule_form import WEEKDAYS, day_field, schedule_body, schedule_values
 from admin_ui.render import notice, redirect, render
 from admin_ui.session import ADVERTISER, UiContext, access, read_form
 from admin_ui.views import pager
@@ -154,6 +155,7 @@ def offer_values(offer: OfferOut) -> dict[str, str]:
     }
     values["allowed_sources"] = ", ".join(offer.allowed_sources)
     values["targeting.countries"] = ", ".join(offer.targeting.countries)
+    values.update(schedule_values(offer.targeting.schedule))
     for i, g in enumerate(offer.goals):
         values.update({f"goals[{i}].key": g.key, f"goals[{i}].name": g.name, f"goals[{i}].kind": g.kind})
     for i, lp in enumerate(offer.landings):
@@ -228,6 +230,7 @@ class AdvertiserOfferPages(Controller):
             devices=[(d, t.label("device", d)) for d in DEVICES],
             systems=[(s, t(f"adv.offers.os_{s}")) for s in SYSTEMS],
             macros=MACROS,
+            weekdays=[(day_field(d), t(f"adv.offers.day_{d}")) for d in WEEKDAYS],
             **data,
         )
 
@@ -275,8 +278,14 @@ class AdvertiserOfferPages(Controller):
         chosen = {
             k: [str(v) for v in form.getall(k)] for k in ("targeting.devices", "targeting.os") if k in form
         }
+        body = offer_body(values, chosen, create=True)
+        schedule, errors = schedule_body(values, ui)
+        if errors:
+            return self._form_page(ui, "adv/offer_new.html", values, chosen, status_code=422, errors=errors)
+        if schedule is not None:
+            body["targeting"]["schedule"] = schedule
         try:
-            data = msgspec.convert(offer_body(values, chosen, create=True), OfferCreate, strict=False)
+            data = msgspec.convert(body, OfferCreate, strict=False)
             created = await offers.create_offer(ui.require(), data)
         except msgspec.ValidationError as exc:
             return self._form_page(
@@ -333,10 +342,13 @@ class AdvertiserOfferPages(Controller):
             k: [str(v) for v in form.getall(k)] for k in ("targeting.devices", "targeting.os") if k in form
         }
         body = offer_body(values, chosen, create=False)
-        current = await offers.get_offer(ui.require(), offer_id)
-        if current.targeting.schedule is not None:
-            # The form has no schedule fields: an offer's schedule (set through the API) is kept as it is.
-            body["targeting"]["schedule"] = msgspec.to_builtins(current.targeting.schedule)
+        schedule, errors = schedule_body(values, ui)
+        if errors:
+            return await self._offer_page(
+                ui, offer_id, values=values, chosen=chosen, status_code=422, errors=errors
+            )
+        if schedule is not None:
+            body["targeting"]["schedule"] = schedule
         try:
             data = msgspec.convert(body, OfferUpdate, strict=False)
             await offers.update_offer(ui.require(), offer_id, data)

@@ -7,15 +7,18 @@ import re
 
 import pytest
 
+from admin_ui.i18n import Translator
 from network.offers import service as offers
 from network.offers.schemas import OfferUpdate, Schedule, Targeting
 from network.offers.tables import Offer
+from network.tenants.tables import Network
 from tests.support.client import Client
 from tests.support.world import World
 from tests.ui.support import browser, field_error, page_text
 from tests.ui.test_i18n import RU, _assert_russian
 
 pytestmark = pytest.mark.sqlite_only
+HOURS_INVALID = Translator("en")("adv.offers.hours_invalid")
 
 
 def _new_offer(tag: str) -> dict[str, str]:
@@ -162,17 +165,75 @@ async def test_in_russian(client: Client, world: World) -> None:
     _assert_russian(refused.text, "refused")
 
 
-async def test_saving_the_form_keeps_a_schedule_set_through_the_api(client: Client, world: World) -> None:
+async def test_the_schedule_is_shown_kept_changed_and_cleared_in_the_form(
+    client: Client, world: World
+) -> None:
     adv = await browser(client, world, "advertiser")
     draft = world.offers["draft"]
-    schedule = Schedule(timezone="Europe/Berlin", hours={"mon": [9, 10, 11]})
+    schedule = Schedule(timezone="Europe/Berlin", hours={"mon": [9, 10, 11, 14], "sat": list(range(24))})
     principal = world.principals["advertiser"]
     current = await offers.get_offer(principal, draft)
     targeting = Targeting(
         countries=current.targeting.countries, devices=current.targeting.devices, schedule=schedule
     )
     await offers.update_offer(principal, draft, OfferUpdate(targeting=targeting))
+    page = await adv.get(f"/ui/adv/offers/{draft}")
+    assert 'name="targeting.schedule.hours.mon" type="text" value="9-12, 14-15"' in page.text
+    assert 'name="targeting.schedule.hours.sat" type="text" value="0-24"' in page.text
+    assert 'name="targeting.schedule.hours.tue" type="text" value=""' in page.text
+    assert 'name="targeting.schedule.timezone" type="text" value="Europe/Berlin"' in page.text
+
     form = {k: v for k, v in _new_offer(world.tag).items() if k != "currency"}
-    assert (await adv.post(f"/ui/adv/offers/{draft}", form)).status_code == 303
+    shown = {
+        "targeting.schedule.timezone": "Europe/Berlin",
+        "targeting.schedule.hours.mon": "9-12, 14-15",
+        "targeting.schedule.hours.sat": "0-24",
+    }
+    assert (await adv.post(f"/ui/adv/offers/{draft}", {**form, **shown})).status_code == 303
     saved = await offers.get_offer(principal, draft)
     assert saved.targeting.schedule == schedule and saved.targeting.countries == ["DE", "AT"]
+
+    # Weekdays 9 to 18 in the network's zone when the zone is left empty.
+    weekdays = {f"targeting.schedule.hours.{d}": "9-18" for d in ("mon", "tue", "wed", "thu", "fri")}
+    assert (await adv.post(f"/ui/adv/offers/{draft}", {**form, **weekdays})).status_code == 303
+    changed = (await offers.get_offer(principal, draft)).targeting.schedule
+    assert changed is not None and changed.timezone == await _network_zone(world)
+    assert changed.hours == {d: list(range(9, 18)) for d in ("mon", "tue", "wed", "thu", "fri")}
+
+    wrong = await adv.post(f"/ui/adv/offers/{draft}", {**form, "targeting.schedule.hours.wed": "18-9"})
+    assert wrong.status_code == 422
+    assert field_error(wrong.text, "targeting-schedule-hours-wed") == HOURS_INVALID
+    zone = await adv.post(
+        f"/ui/adv/offers/{draft}",
+        {**form, "targeting.schedule.timezone": "Mars/Olympus", "targeting.schedule.hours.mon": "9-18"},
+    )
+    assert zone.status_code == 422 and field_error(zone.text, "targeting-schedule-timezone")
+    assert (await offers.get_offer(principal, draft)).targeting.schedule == changed  # refused: unchanged
+
+    # Every day empty: no schedule any more.
+    assert (await adv.post(f"/ui/adv/offers/{draft}", form)).status_code == 303
+    assert (await offers.get_offer(principal, draft)).targeting.schedule is None
+
+
+async def test_a_new_offer_can_have_a_schedule(client: Client, world: World) -> None:
+    adv = await browser(client, world, "advertiser")
+    form = {
+        **_new_offer(world.tag),
+        "targeting.schedule.hours.sun": "10-14",
+        "targeting.schedule.timezone": "UTC",
+    }
+    created = await adv.post("/ui/adv/offers/new", form)
+    assert created.status_code == 303
+    offer_id = int(created.headers["location"].split("/")[-1].split("?")[0])
+    schedule = (await offers.get_offer(world.principals["advertiser"], offer_id)).targeting.schedule
+    assert schedule == Schedule(timezone="UTC", hours={"sun": [10, 11, 12, 13]})
+    bad = await adv.post(
+        "/ui/adv/offers/new", {**_new_offer(world.tag), "targeting.schedule.hours.sun": "noon"}
+    )
+    assert bad.status_code == 422 and field_error(bad.text, "targeting-schedule-hours-sun")
+
+
+async def _network_zone(world: World) -> str:
+    row = await Network.select(Network.timezone).where(Network.id == world.network_id).first()
+    assert row is not None
+    return str(row["timezone"])
