@@ -22,6 +22,7 @@ from admin_ui.pages.params import Code, IdPath
 from admin_ui.render import notice, redirect, render
 from admin_ui.session import ADVERTISER, UiContext, access, read_form
 from network.errors import DomainError
+from network.offers import access as offer_access
 from network.offers import service as offers
 from network.offers.schemas import OfferOut
 from network.terms import service as terms
@@ -42,7 +43,9 @@ AnyRequest = Request[Any, Any, Any]
 RULES = ("payout", "revenue", "hold_days", "status")
 ACTIONS = ("validate", "dry_run", "backtest", "publish")
 # What the form holds besides the rules.
-OTHER_FIELDS = ("effective_from", "note", "context", "samples", "date_from", "date_to")
+OTHER_FIELDS = ("effective_from", "note", "context", "samples", "date_from", "date_to", "webmaster_id")
+# Webmasters a private deal may be made for: those who joined the offer (shown in the "applies to" list).
+DEAL_WEBMASTERS = 500
 # Rule nodes up to this many characters stay on one line in the editor.
 INLINE = 60
 # Whether the backtest service can replay the offer's real conversions over a date range.
@@ -130,7 +133,7 @@ def _defaults(offer: OfferOut, versions: list[TermsVersionOut]) -> dict[str, str
     other = dict(context, webmaster={"id": 1008, "groups": []}, goal=context["goal"])
     values["context"] = json.dumps(context, indent=2)
     values["samples"] = json.dumps([context, other], indent=2)
-    values.update(effective_from="", note="", date_from="", date_to="")
+    values.update(effective_from="", note="", date_from="", date_to="", webmaster_id="")
     return values
 
 
@@ -202,10 +205,15 @@ class AdvertiserTermsPages(Controller):
         versions = await terms.list_versions(principal, offer_id)
         ordered = sorted(versions, key=lambda v: v.number)
         previous = {v.id: ordered[i - 1].id for i, v in enumerate(ordered) if i > 0}
+        joined = await offer_access.list_for_offer(principal, offer_id, "approved", DEAL_WEBMASTERS, 0)
+        audience = [("", ui.t("adv.terms.scope_everyone"))] + [
+            (str(a.webmaster_id), ui.t("adv.terms.scope_webmaster", id=a.webmaster_id)) for a in joined.items
+        ]
         return render(
             ui,
             "adv/terms.html",
             status_code=status_code,
+            audience=audience,
             errors=errors,
             values=values or _defaults(offer, versions),
             offer=offer,
@@ -279,7 +287,15 @@ class AdvertiserTermsPages(Controller):
                 effective = _moment(ui, shown["effective_from"]) if shown["effective_from"] else None
             except ValueError:
                 return await again(422, FormErrors({"effective_from": ui.t("err.invalid_value")}, []))
-            created = TermsCreate(rules=rules, effective_from=effective, note=shown["note"])
+            deal = shown["webmaster_id"]
+            if deal and not deal.isdigit():
+                return await again(422, FormErrors({"webmaster_id": ui.t("err.invalid_value")}, []))
+            created = TermsCreate(
+                rules=rules,
+                effective_from=effective,
+                note=shown["note"],
+                webmaster_id=int(deal) if deal else None,
+            )
             created = msgspec.convert(msgspec.to_builtins(created), TermsCreate)
             created = msgspec.structs.replace(created, rules=rules)
             await terms.publish(principal, offer_id, created)

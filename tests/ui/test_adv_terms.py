@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from admin_ui.pages.advertiser_terms import pretty
+from network.terms import service as terms
 from network.terms.tables import TermsVersion
 from rules import canonical_json, parse_rule
 from tests.support.client import Client
@@ -180,3 +181,46 @@ def test_rules_are_shown_readably_and_read_back_exactly() -> None:
     assert "1.50" in text and "16.0" in text  # numbers as written, never through a float
     assert canonical_json(parse_rule(text)) == canonical_json(rule)
     assert pretty(parse_rule('{"var": "a, b"}')) == '{"var": "a, b"}'
+
+
+async def test_a_private_deal_for_one_webmaster_who_joined(client: Client, world: World) -> None:
+    adv = await browser(client, world, "advertiser")
+    page = await adv.get(_path(world))
+    assert f'<option value="{world.webmaster_id}">' in page.text  # joined the public offer
+    assert '<option value="" selected>' in page.text  # every webmaster unless chosen
+    now = datetime.now(UTC)
+    before = await terms.pin(
+        tenant_id=world.network_id, offer_id=world.offers["public"], webmaster_id=world.webmaster_id, at=now
+    )
+    wrong = await adv.post(_path(world), _form(action="publish", webmaster_id="me"))
+    assert wrong.status_code == 422 and field_error(wrong.text, "webmaster_id")
+    missing = await adv.post(_path(world), _form(action="publish", webmaster_id="999999"))
+    assert missing.status_code == 404
+    done = await adv.post(
+        _path(world), _form(action="publish", note="Deal", webmaster_id=str(world.webmaster_id))
+    )
+    assert done.status_code == 303
+    version = (
+        await TermsVersion.select()
+        .where(TermsVersion.offer == world.offers["public"])
+        .order_by(TermsVersion.number, ascending=False)
+        .first()
+    )
+    assert (
+        version is not None and version["scope"] == "webmaster" and version["webmaster"] == world.webmaster_id
+    )
+    listed = await adv.get(_path(world))
+    row = listed.text.split(f'id="version-{version["number"]}"', 1)[1].split("</tr>", 1)[0]
+    assert f"#{world.webmaster_id}" in row
+    after = datetime.now(UTC) + timedelta(seconds=1)
+    pinned = await terms.pin(
+        tenant_id=world.network_id, offer_id=world.offers["public"], webmaster_id=world.webmaster_id, at=after
+    )
+    assert pinned == version["id"] != before
+    others = await terms.pin(
+        tenant_id=world.network_id,
+        offer_id=world.offers["public"],
+        webmaster_id=world.other_webmaster_id,
+        at=after,
+    )
+    assert others != version["id"]  # everyone else keeps the offer's terms
