@@ -49,6 +49,8 @@ STATUSES = ("pending", "hold", "approved", "rejected", "reversed")
 # that count as converted for CR.
 EARNING = ("pending", "hold", "approved")
 RATIO = Decimal("0.0001")
+# Rows of the conversion query per key and currency at most: one per status and billable flag.
+CONVERSION_SPLIT = len(STATUSES) * 2
 TOO_MANY = (
     f"the report would have more than {MAX_ROWS:,} rows: narrow the date range, filter by offer, webmaster "
     "or country, or group by fewer dimensions"
@@ -182,7 +184,9 @@ def _filters(sql: _Sql, scope: _Scope, time_column: str, start: date, end: date)
     return " AND ".join(parts)
 
 
-def _grouped(table: str, columns: Sequence[str], where: str, group: int, *, postgres: bool) -> str:
+def _grouped(
+    table: str, columns: Sequence[str], where: str, group: int, *, postgres: bool, limit: int = MAX_ROWS + 1
+) -> str:
     # Only constants reach the text (table and column names, placeholders, numbers): every value is bound.
     text = f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"  # noqa: S608
     if not group:
@@ -192,7 +196,7 @@ def _grouped(table: str, columns: Sequence[str], where: str, group: int, *, post
     # (random reads over the whole period: 13 s instead of 2 s for webmaster,day over a month of rollups). A
     # materialized CTE is planned for all of its rows; the LIMIT then only caps what is fetched.
     fence = "MATERIALIZED " if postgres else ""
-    return f"WITH g AS {fence}({text}) SELECT * FROM g LIMIT {MAX_ROWS + 1}"  # noqa: S608
+    return f"WITH g AS {fence}({text}) SELECT * FROM g LIMIT {limit}"  # noqa: S608
 
 
 def uses_daily(dims: Sequence[str]) -> bool:
@@ -234,15 +238,28 @@ def _conversion_sql(
     where = _filters(sql, scope, "created_at", span.conversions[0], span.conversions[-1])
     if scope.advertiser_id is not None:
         where += f" AND advertiser = {sql.bind(scope.advertiser_id)}"
-    earning = "billable AND status IN (" + ", ".join(f"'{s}'" for s in EARNING) + ")"
+    # Grouped by status and billable too, with three aggregates, and pivoted in _merge: 15-25 % faster on
+    # PostgreSQL than one row per key with a SUM(CASE ..) per status (docs/benchmarks/stats.md). A key and
+    # currency has at most CONVERSION_SPLIT rows, so the cap keeps today's meaning: more than MAX_ROWS
+    # (key, currency) pairs is too many.
     columns = [
         *(f"{expr} AS d{i}" for i, expr in enumerate(select)),
         "currency",
-        *(f"SUM(CASE WHEN status = '{s}' THEN 1 ELSE 0 END) AS {s}" for s in STATUSES),
-        f"SUM(CASE WHEN {earning} THEN payout ELSE 0 END) AS payout",
-        f"SUM(CASE WHEN {earning} THEN revenue ELSE 0 END) AS revenue",
+        "status",
+        "billable",
+        "COUNT(*) AS n",
+        "SUM(payout) AS payout",
+        "SUM(revenue) AS revenue",
     ]
-    return _grouped(Conversion._meta.tablename, columns, where, len(dims) + 1, postgres=postgres), sql.args
+    text = _grouped(
+        Conversion._meta.tablename,
+        columns,
+        where,
+        len(dims) + 3,
+        postgres=postgres,
+        limit=(MAX_ROWS + 1) * CONVERSION_SPLIT,
+    )
+    return text, sql.args
 
 
 @dataclass
@@ -302,15 +319,21 @@ def _merge(
         acc = rows.setdefault(_key(row, dims, span), _Acc())
         acc.add(_Acc(int(row["clicks"]), int(row["unique_clicks"]), int(row["invalid_clicks"]), statuses={}))
     others: set[str] = set()
-    for row in conversion_rows:
-        acc = rows.setdefault(_key(row, dims, span), _Acc(zero, zero, zero))
-        for status in STATUSES:
-            acc.statuses[status] += int(row[status])
-        if row["currency"] == currency:
-            acc.payout += int(row["payout"])
-            acc.revenue += int(row["revenue"])
-        else:
+    names = [f"d{i}" for i in range(len(dims))]
+    seen: dict[Key, _Acc] = {}  # by the values as fetched: up to CONVERSION_SPLIT rows per key
+    for row in conversion_rows:  # one row per key, currency, status and billable flag
+        raw = tuple(row[n] for n in names)
+        target = seen.get(raw)
+        if target is None:
+            target = seen[raw] = rows.setdefault(_key(row, dims, span), _Acc(zero, zero, zero))
+        status = row["status"]
+        if status in target.statuses:
+            target.statuses[status] += int(row["n"])
+        if row["currency"] != currency:
             others.add(row["currency"])
+        elif row["billable"] and status in EARNING:
+            target.payout += int(row["payout"])
+            target.revenue += int(row["revenue"])
     if not dims and not rows:
         rows[()] = _Acc(zero, zero, zero)
     return rows, others
@@ -400,7 +423,9 @@ async def report(
     else:  # a caller's transaction has one connection
         click_rows = await _fetch(*_click_sql(dims, scope, span, postgres=postgres, daily=daily))
         conversion_rows = await conversions
-    if len(click_rows or ()) > MAX_ROWS or len(conversion_rows) > MAX_ROWS:
+    names = [f"d{i}" for i in range(len(dims))]
+    pairs = len({(*(r[n] for n in names), r["currency"]) for r in conversion_rows})
+    if len(click_rows or ()) > MAX_ROWS or pairs > MAX_ROWS:
         raise ValidationError(TOO_MANY, max_rows=MAX_ROWS)
     merged, others = _merge(click_rows, conversion_rows, dims, span, currency)
     if len(merged) > MAX_ROWS:
