@@ -6,10 +6,12 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 from httpx import Response
 
 from network.conversions.tables import Conversion
+from network.tracking.tables import Click
 from tests.support.client import Client
 from tests.support.conversions import click, credential, fund, postback
 from tests.support.world import World, login_session
@@ -114,3 +116,31 @@ async def conversion(client: Client, world: World, order: str, **params: Any) ->
     row = await Conversion.select(Conversion.status).where(Conversion.id == conversion_id).first()
     assert row is not None
     return conversion_id
+
+
+async def tracked_click(
+    client: Client, world: World, *, ip: str, user_agent: str, sub1: str
+) -> dict[str, Any]:
+    """A real click on the public offer through the webmaster's tracking link, from ``ip`` with
+    ``user_agent``: redirected (302 whatever the verdict), stored; returns its click row."""
+    links = (
+        await client.post(
+            f"/api/v1/offers/{world.offers['public']}/links",
+            json={"sub1": sub1},
+            headers=world.auth("webmaster"),
+        )
+    ).json()
+    await client.app.state.click_registry.refresh()
+    parts = urlsplit(links["cpanet"]["url"])
+    response = await client.get(
+        parts.path + "?" + parts.query,
+        headers={"host": parts.netloc, "user-agent": user_agent, "x-country": "US", "x-forwarded-for": ip},
+        follow_redirects=False,
+    )
+    assert response.status_code == 302
+    await client.app.state.click_forwarder.drain()
+    row: dict[str, Any] | None = (
+        await Click.select().where(Click.click_id == response.headers["x-click-id"]).first()
+    )
+    assert row is not None
+    return row

@@ -3,19 +3,16 @@ and samples, from real clicks through the tracking link; the webmaster banned wi
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
 from fastpath.reasons import FraudFlag
 from network.accounts.tables import Webmaster
 from network.errors import PermissionDeniedError
 from network.tracking import fraud_cases
-from network.tracking.tables import Click
 from tests.support.client import Client
 from tests.support.conversions import click
 from tests.support.world import World, build_world
-from tests.ui.support import browser, field_error, page_text
+from tests.ui.support import browser, field_error, page_text, tracked_click
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -24,26 +21,9 @@ BOT = "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X) Mobile Safari/537.36 (compat
 
 async def _bot_click(client: Client, world: World, ip: str, sub1: str) -> str:
     """A real click through the tracking link from a crawler's browser: redirected, stored as invalid."""
-    links = (
-        await client.post(
-            f"/api/v1/offers/{world.offers['public']}/links",
-            json={"sub1": sub1},
-            headers=world.auth("webmaster"),
-        )
-    ).json()
-    await client.app.state.click_registry.refresh()
-    parts = urlsplit(links["cpanet"]["url"])
-    response = await client.get(
-        parts.path + "?" + parts.query,
-        headers={"host": parts.netloc, "user-agent": BOT, "x-country": "US", "x-forwarded-for": ip},
-        follow_redirects=False,
-    )
-    assert response.status_code == 302
-    click_id: str = response.headers["x-click-id"]
-    await client.app.state.click_forwarder.drain()
-    row = await Click.select(Click.valid, Click.fraud_flags).where(Click.click_id == click_id).first()
-    assert row is not None and row["valid"] is False and row["fraud_flags"] & FraudFlag.BOT_UA
-    return click_id
+    row = await tracked_click(client, world, ip=ip, user_agent=BOT, sub1=sub1)
+    assert row["valid"] is False and row["fraud_flags"] & FraudFlag.BOT_UA
+    return str(row["click_id"])
 
 
 async def _status(webmaster_id: int) -> tuple[str, str]:

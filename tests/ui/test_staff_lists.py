@@ -4,17 +4,16 @@ through the tracking link, and taken off the list again, each step with a reason
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import pytest
 
 from admin_ui.i18n import Translator
 from fastpath.reasons import FraudFlag
 from network.lists.tables import TrafficListEntry
-from network.tracking.tables import Click
 from tests.support.client import Client
 from tests.support.world import World
-from tests.ui.support import browser, field_error, page_text
+from tests.ui.support import browser, field_error, page_text, tracked_click
 from tests.ui.test_staff_fraud import _bot_click
 
 pytestmark = pytest.mark.sqlite_only
@@ -27,29 +26,7 @@ CHROME = (
 
 
 async def _browser_click(client: Client, world: World, ip: str) -> dict[str, Any]:
-    links = (
-        await client.post(
-            f"/api/v1/offers/{world.offers['public']}/links",
-            json={"sub1": "s"},
-            headers=world.auth("webmaster"),
-        )
-    ).json()
-    await client.app.state.click_registry.refresh()
-    parts = urlsplit(links["cpanet"]["url"])
-    response = await client.get(
-        parts.path + "?" + parts.query,
-        headers={"host": parts.netloc, "user-agent": CHROME, "x-country": "US", "x-forwarded-for": ip},
-        follow_redirects=False,
-    )
-    assert response.status_code == 302  # still redirected
-    await client.app.state.click_forwarder.drain()
-    row = (
-        await Click.select(Click.valid, Click.fraud_flags)
-        .where(Click.click_id == response.headers["x-click-id"])
-        .first()
-    )
-    assert row is not None
-    return row
+    return await tracked_click(client, world, ip=ip, user_agent=CHROME, sub1="s")
 
 
 async def test_from_a_fraud_case_to_a_blocked_address_and_back(client: Client, world: World) -> None:
