@@ -151,7 +151,7 @@ class StaffUserPages(Controller):
         tab = values.get("role")
 
         async def call() -> object:
-            return await authn.revoke_api_key(ui.require(), key_id)
+            return await authn.revoke_api_key(ui.require(), key_id, values.get("reason", ""))
 
         _, status_code, errors = await attempt(ui, call)
         if errors:

@@ -18,6 +18,7 @@ from network.accounts.security import (
 )
 from network.audit import service as audit
 from network.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from network.errors import ValidationError as DomainValidationError
 from network.principal import Principal, Role
 from network.tenants import repository as tenants
 from network.transaction import atomic
@@ -133,6 +134,7 @@ def key_out(row: dict[str, Any]) -> ApiKeyOut:
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
         last_used_at=row["last_used_at"],
+        revoked_reason=row["revoked_reason"],
     )
 
 
@@ -170,15 +172,20 @@ async def list_api_keys(principal: Principal, *, everyone: bool) -> list[ApiKeyO
     return [key_out(r) for r in rows]
 
 
-async def revoke_api_key(principal: Principal, key_id: int) -> ApiKeyOut:
+async def revoke_api_key(principal: Principal, key_id: int, reason: str = "") -> ApiKeyOut:
+    """Revoke a key at once. One's own key needs no reason; a network admin revoking another user's key
+    must give one, which the owner reads next to the key and the audit log keeps."""
+    reason = reason.strip()
     async with atomic():
         row = await repo.api_key(tenant_id=principal.network_id, key_id=key_id)
         # Someone else's key is "not found", not "forbidden": its existence is not the caller's business.
         if row is None or (row["user"] != principal.user_id and principal.role != Role.NETWORK_ADMIN):
             raise NotFoundError("API key not found")
         if row["revoked_at"] is None:
+            if row["user"] != principal.user_id and not reason:
+                raise DomainValidationError("revoking another user's API key needs a reason", field="reason")
             at = _now()
-            await repo.revoke_api_key(tenant_id=principal.network_id, key_id=key_id, at=at)
+            await repo.revoke_api_key(tenant_id=principal.network_id, key_id=key_id, at=at, reason=reason)
             await audit.record(
                 network_id=principal.network_id,
                 actor=principal,
@@ -186,7 +193,8 @@ async def revoke_api_key(principal: Principal, key_id: int) -> ApiKeyOut:
                 entity_id=key_id,
                 action="api_key.revoked",
                 before={"revoked_at": None},
-                after={"revoked_at": at.isoformat()},
+                after={"revoked_at": at.isoformat(), "user_id": int(row["user"])},
+                reason=reason,
             )
     row = await repo.api_key(tenant_id=principal.network_id, key_id=key_id)
     assert row is not None

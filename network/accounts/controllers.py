@@ -162,8 +162,15 @@ class ApiKeyController(Controller):
         return await authn.create_api_key(principal, data, settings.security.default_api_key_rate_limit)
 
     @delete("/{key_id:int}", operation_id="api_key_revoke", status_code=200)
-    async def revoke(self, principal: PrincipalDep, key_id: IdPath) -> ApiKeyOut:
-        return await authn.revoke_api_key(principal, key_id)
+    async def revoke(
+        self,
+        principal: PrincipalDep,
+        key_id: IdPath,
+        reason: Annotated[str, QueryParameter(max_length=1000)] = "",
+    ) -> ApiKeyOut:
+        """Revoke a key at once. A network admin revoking another user's key gives a ``reason`` (422
+        otherwise), which the owner sees as ``revoked_reason``."""
+        return await authn.revoke_api_key(principal, key_id, reason)
 
 
 class UserController(Controller):

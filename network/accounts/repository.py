@@ -171,8 +171,10 @@ async def api_keys(*, tenant_id: int, user_id: int | None) -> list[Row]:
     return rows
 
 
-async def revoke_api_key(*, tenant_id: int, key_id: int, at: datetime) -> None:
-    await ApiKey.update({ApiKey.revoked_at: at}).where((ApiKey.network == tenant_id) & (ApiKey.id == key_id))
+async def revoke_api_key(*, tenant_id: int, key_id: int, at: datetime, reason: str = "") -> None:
+    await ApiKey.update({ApiKey.revoked_at: at, ApiKey.revoked_reason: reason}).where(
+        (ApiKey.network == tenant_id) & (ApiKey.id == key_id)
+    )
 
 
 async def touch_api_key(*, tenant_id: int, key_id: int, at: datetime) -> None:

@@ -152,6 +152,7 @@ class ApiKeyOut(msgspec.Struct):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    revoked_reason: str = ""
 
 
 class ApiKeyCreated(msgspec.Struct):

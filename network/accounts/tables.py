@@ -62,6 +62,8 @@ class ApiKey(Table):
     rate_limit_per_minute = Integer(default=600)
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
+    # Why, when someone else (a network admin) revoked it: the key's owner reads it.
+    revoked_reason = Varchar(length=1000, default="")
     last_used_at = Timestamptz(null=True, default=None)
 
 

@@ -57,6 +57,28 @@ async def test_x_api_key_header_and_bad_keys(client: Client, world: World) -> No
         assert response.status_code == 401, bad
 
 
+async def test_an_admin_revoking_someone_elses_key_gives_a_reason_the_owner_reads(
+    client: Client, world: World
+) -> None:
+    key_id = world.spare_key_ids["webmaster"]
+    admin = world.auth("network_admin")
+    refused = await client.delete(f"/api/v1/api-keys/{key_id}", headers=admin)
+    assert refused.status_code == 422 and refused.json()["field"] == "reason"
+    done = await client.delete(
+        f"/api/v1/api-keys/{key_id}", params={"reason": "seen in a paste"}, headers=admin
+    )
+    assert done.status_code == 200 and done.json()["revoked_reason"] == "seen in a paste"
+    mine = await client.get("/api/v1/api-keys", headers=world.auth("webmaster"))
+    [key] = [k for k in mine.json() if k["id"] == key_id]
+    assert key["revoked_at"] and key["revoked_reason"] == "seen in a paste"
+    [row] = await AuditEntry.select(AuditEntry.reason).where(
+        (AuditEntry.entity == "api_key")
+        & (AuditEntry.entity_id == str(key_id))
+        & (AuditEntry.action == "api_key.revoked")
+    )
+    assert row["reason"] == "seen in a paste"
+
+
 async def test_webmaster_cannot_revoke_someone_elses_key(client: Client, world: World) -> None:
     response = await client.delete(
         f"/api/v1/api-keys/{world.key_ids['staff']}", headers=world.auth("webmaster")

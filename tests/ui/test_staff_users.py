@@ -96,10 +96,23 @@ async def test_api_keys_are_listed_and_revoked(client: Client, world: World) -> 
     assert refused.status_code == 404
     row = (await ApiKey.select().where(ApiKey.id == spare))[0]
     assert row["revoked_at"] is None
-    done = await admin.post(path, {"role": "webmaster"})
+    # Another user's key: the admin writes why, and the owner reads it next to the key.
+    assert f'id="key-reason-{spare}"' in page.text
+    no_reason = await admin.post(path, {"role": "webmaster"})
+    assert no_reason.status_code == 422 and "needs a reason" in page_text(no_reason.text)
+    assert (await ApiKey.select().where(ApiKey.id == spare))[0]["revoked_at"] is None
+    done = await admin.post(path, {"role": "webmaster", "reason": "leaked in a public repository"})
     assert done.status_code == 303 and done.headers["location"].endswith("done=staff_key_revoked")
     row = (await ApiKey.select().where(ApiKey.id == spare))[0]
-    assert row["revoked_at"] is not None
-    assert "The API key was revoked: it no longer works." in page_text(
-        (await admin.get(done.headers["location"])).text
+    assert row["revoked_at"] is not None and row["revoked_reason"] == "leaked in a public repository"
+    listed = page_text((await admin.get(done.headers["location"])).text)
+    assert (
+        "The API key was revoked: it no longer works." in listed and "leaked in a public repository" in listed
     )
+    wm = await browser(client, world, "webmaster")
+    profile = await wm.get("/ui/wm/profile")
+    assert "by the network: leaked in a public repository" in page_text(profile.text)
+    # One's own key needs no reason.
+    own = world.spare_key_ids["network_admin"]
+    assert f'id="key-reason-{own}"' not in page.text
+    assert (await admin.post(f"/ui/staff/users/keys/{own}/revoke", {})).status_code == 303
