@@ -16,7 +16,8 @@ The click URLs are the demo network's real tracking links in all four dialects, 
 the demo webmasters' keys, and rotated by a wrk Lua script with sub ids, user agents (5 % bots), countries,
 referrers and X-Forwarded-For addresses (cpanet trusts proxy headers here, as it would behind a CDN).
 
-Each server gets a 2 s warm-up, a saturation run (max rps) and a paced run at half of that rate (latency).
+Each server gets a 2 s warm-up, a saturation run (max rps) and a paced run at half of that rate (latency);
+the two servers' runs alternate (bare, cpanet, phase by phase), so both meet the same load from neighbours.
 Server CPU comes from /proc/<pid>/stat (user + system time of the server, its threads and children) before
 and after each run. For cpanet, "after" is once every click the run sent is stored. Finally every click wrk
 counted must be in the scratch database exactly once. Writes docs/benchmarks/clicks.md (the generated part)
@@ -44,7 +45,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,9 @@ class Figures:
     system_share_paced: float
     worker_us_saturated: float | None = None  # `cpanet worker clicks` per click, in RabbitMQ mode
     worker_us_paced: float | None = None
+    # Other processes' CPU per click in the same run (the broker; the scratch database's backends)
+    others_saturated: dict[str, float] = field(default_factory=dict)
+    others_paced: dict[str, float] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- processes
@@ -188,6 +192,24 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
             user += int(fields[11]) + int(fields[13])  # utime, cutime
             system += int(fields[12]) + int(fields[14])  # stime, cstime
     return user / CLK_TCK, system / CLK_TCK
+
+
+class GroupMeter:
+    """CPU time of several processes (each with its descendants) between two points, in µs per request."""
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = groups
+        self.start = {name: self._seconds(pids) for name, pids in groups.items()}
+
+    @staticmethod
+    def _seconds(pids: list[int]) -> float:
+        return sum(sum(cpu_seconds(pid)) for pid in pids)
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        return {
+            name: (self._seconds(pids) - self.start[name]) / max(requests, 1) * 1e6
+            for name, pids in self.groups.items()
+        }
 
 
 class CpuMeter:
@@ -396,6 +418,11 @@ class ClickStore:
 
     def count(self) -> int:
         return int(self.query("SELECT COUNT(*) FROM click")[0][0])
+
+    def backends(self) -> list[int]:
+        """PostgreSQL: the server processes connected to the scratch database (the worker's, the node's)."""
+        rows = self.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return [int(pid) for (pid,) in rows]
 
     def distinct(self) -> int:
         return int(self.query("SELECT COUNT(DISTINCT click_id) FROM click")[0][0])
@@ -614,60 +641,98 @@ class Bench:
         self.sent += result.requests
         return result
 
-    def measure(
+    def warm(self, server: Server, settle: Callable[[int], None] | None = None) -> None:
+        self.wrk_run(server, WARMUP_S)
+        if settle:
+            settle(self.sent)
+
+    def saturate(
         self,
         server: Server,
         settle: Callable[[int], None] | None = None,
         worker: int | None = None,
         profile: Path | None = None,
-    ) -> Figures:
-        """Warm up, saturate, then run paced at half the saturated rate; CPU per request for both runs (of
-        the server, and of ``worker``'s process when given). ``profile``: py-spy records the server during
-        the saturation run into that file."""
-        pid = server.process.pid
-        self.wrk_run(server, WARMUP_S)
-        if settle:
-            settle(self.sent)
-        meter, worker_meter = CpuMeter(pid), CpuMeter(worker) if worker else None
+        others: Callable[[], dict[str, list[int]]] | None = None,
+    ) -> tuple[WrkResult, float, float, float | None, dict[str, float]]:
+        """wrk without pacing: (result, CPU µs per request, kernel share, worker CPU µs per request).
+        ``profile``: py-spy records the server during the run into that file."""
+        meter, worker_meter = CpuMeter(server.process.pid), CpuMeter(worker) if worker else None
+        neighbours = GroupMeter(others() if others else {})
         spy = None
         if profile is not None:
             spy = subprocess.Popen(
-                [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-d",
+                [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(server.process.pid), "-d",
                  f"{self.args.duration:g}", "-r", "200", "-f", "raw", "--threads", "--nonblocking",
                  "-o", str(profile)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
-        saturated = self.wrk_run(server, self.args.duration)
+        result = self.wrk_run(server, self.args.duration)
         if spy is not None:
             spy.wait(timeout=60)
         if settle:
             settle(self.sent)
-        cpu_saturated, system_saturated = meter.per_request(saturated.requests)
-        worker_saturated = worker_meter.per_request(saturated.requests)[0] if worker_meter else None
+        cpu, system = meter.per_request(result.requests)
+        worker_cpu = worker_meter.per_request(result.requests)[0] if worker_meter else None
+        return result, cpu, system, worker_cpu, neighbours.per_request(result.requests)
+
+    def calibrate(self, server: Server, rps_max: float, settle: Callable[[int], None] | None = None) -> float:
+        """The think time (ms) that paces wrk at half of ``rps_max``."""
         # Each connection waits think_ms on average between requests: rate ~ connections / (think + latency).
-        target = saturated.rps / 2
-        think = self.args.connections * 1000 / target
+        target = rps_max / 2
+        think: float = self.args.connections * 1000 / target
         for _ in range(2):  # the response time and wrk's millisecond timers slow the pace; correct for both
             probe = self.wrk_run(server, CALIBRATE_S, think)
             think = max(0.5, think * probe.rps / target)
         if settle:
             settle(self.sent)
-        meter, worker_meter = CpuMeter(pid), CpuMeter(worker) if worker else None
-        paced = self.wrk_run(server, self.args.duration, think)
+        return think
+
+    def pace(
+        self,
+        server: Server,
+        think: float,
+        settle: Callable[[int], None] | None = None,
+        worker: int | None = None,
+        others: Callable[[], dict[str, list[int]]] | None = None,
+    ) -> tuple[WrkResult, float, float, float | None, dict[str, float]]:
+        """wrk paced at ``think`` ms: (result, CPU µs per request, kernel share, worker µs per request)."""
+        meter, worker_meter = CpuMeter(server.process.pid), CpuMeter(worker) if worker else None
+        neighbours = GroupMeter(others() if others else {})
+        result = self.wrk_run(server, self.args.duration, think)
         if settle:
             settle(self.sent)
-        cpu_paced, system_paced = meter.per_request(paced.requests)
-        worker_paced = worker_meter.per_request(paced.requests)[0] if worker_meter else None
-        return Figures(
-            saturated,
-            paced,
-            cpu_saturated,
-            cpu_paced,
-            system_saturated,
-            system_paced,
-            worker_saturated,
-            worker_paced,
-        )
+        cpu, system = meter.per_request(result.requests)
+        worker_cpu = worker_meter.per_request(result.requests)[0] if worker_meter else None
+        return result, cpu, system, worker_cpu, neighbours.per_request(result.requests)
+
+
+Phase = tuple[WrkResult, float, float, float | None, dict[str, float]]
+
+
+def figures(saturated: Phase, paced: Phase) -> Figures:
+    return Figures(
+        saturated[0],
+        paced[0],
+        saturated[1],
+        paced[1],
+        saturated[2],
+        paced[2],
+        saturated[3],
+        paced[3],
+        saturated[4],
+        paced[4],
+    )
+
+
+def broker_pids() -> list[int]:
+    """The RabbitMQ node's Erlang VM on this machine (read-only: /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            text = cmdline.read_bytes()
+            if b"beam" in text.split(b"\0")[0] and b"rabbit" in text:
+                found.append(int(cmdline.parent.name))
+    return found
 
 
 def precheck(server: Server, requests: Sequence[ClickRequest]) -> tuple[int, int, dict[str, int]]:
@@ -791,6 +856,15 @@ def render(
             yes(outcome.exactly_once),
         ),
     ]
+    for name in cpanet.others_saturated:
+        table.insert(
+            6,
+            row(
+                f"{name} CPU per click, saturation / half rate (not in the ratio)",
+                "",
+                f"{cpanet.others_saturated[name]:.0f} µs / {cpanet.others_paced.get(name, 0):.0f} µs",
+            ),
+        )
     if cpanet.worker_us_saturated is not None and cpanet.worker_us_paced is not None:
         table.insert(
             5,
@@ -846,6 +920,9 @@ def render(
   `CF-IPCountry` in the offer's geo for 85 %, a Referer on 60 %, a returning visitor's cookie on 15 %; wrk's
   Lua script rotates them and adds a random consumer-ISP address in `X-Forwarded-For` to each. The bare
   server gets the same requests.
+- Order: both servers run side by side and their runs alternate phase by phase (warm-up, saturation,
+  calibration, half rate; the bare app first in each), so that each bare figure was taken within seconds of
+  the matching cpanet figure, under the same load from the machine's neighbours.
 - Saturation: wrk with no pacing after a {WARMUP_S} s warm-up; max rps is what it completed.
 - Half rate: wrk has no `-R` (that is wrk2, not packaged), so the script's `delay()` makes each connection
   wait a random 0-2x think time (mean `connections / (rps_max / 2)`) after each response. Two {CALIBRATE_S} s
@@ -1002,25 +1079,42 @@ def run(args: argparse.Namespace, wrk: str, work: Path, mode: Mode) -> Outcome:
         def settle(expected: int) -> None:
             wait_stored(store, expected)
 
-        print(f"cpanet ({mode.describe()}): warm-up, saturation, half rate ...", flush=True)
+        def others() -> dict[str, list[int]]:
+            groups = {} if mode.embedded else {"RabbitMQ (the whole broker)": broker_pids()}
+            if mode.postgres:
+                groups["PostgreSQL (the scratch database's backends)"] = store.backends()
+            return groups
+
+        bare_port = free_port()
+        bare = Server("bare", ["benchmarks.bare_asgi:app"], bare_port, dict(os.environ), work / "bare.log")
+        servers.append(bare)
+        bare.wait_ready("/")
+        floor = Bench(args, wrk, work, requests)
+        # The two servers' runs alternate, each phase of the bare app next to the same phase of cpanet, so
+        # that both see the same neighbours on a shared machine (the idle server costs nothing meanwhile).
+        print(f"bare ASGI and cpanet ({mode.describe()}), alternating: warm-up ...", flush=True)
+        floor.warm(bare)
+        bench.warm(cpanet, settle)
+        print("saturation ...", flush=True)
+        bare_saturated = floor.saturate(bare)
         profile = Path(args.profile).resolve() if args.profile else None
-        cpanet_figures = bench.measure(cpanet, settle, worker_pid, profile)
+        cpanet_saturated = bench.saturate(cpanet, settle, worker_pid, profile, others)
+        print("half rate ...", flush=True)
+        bare_think = floor.calibrate(bare, bare_saturated[0].rps)
+        cpanet_think = bench.calibrate(cpanet, cpanet_saturated[0].rps, settle)
+        bare_paced = floor.pace(bare, bare_think)
+        cpanet_paced = bench.pace(cpanet, cpanet_think, settle, worker_pid, others)
+        bare_figures = figures(bare_saturated, bare_paced)
+        cpanet_figures = figures(cpanet_saturated, cpanet_paced)
         sent = bench.sent
         stored = wait_stored(store, sent)
+        bare.stop()
         cpanet.stop()
         for worker in workers:
             if worker.process.poll() is not None:
                 raise RuntimeError(f"the click worker exited: see {worker.log}")
             worker.stop()
         stored, distinct, mix = store.count(), store.distinct(), store.reasons()
-
-        bare_port = free_port()
-        bare = Server("bare", ["benchmarks.bare_asgi:app"], bare_port, dict(os.environ), work / "bare.log")
-        servers.append(bare)
-        bare.wait_ready("/")
-        print("bare ASGI: warm-up, saturation, half rate ...", flush=True)
-        bare_figures = Bench(args, wrk, work, requests).measure(bare)
-        bare.stop()
     finally:
         for server in servers:
             server.stop()
