@@ -571,6 +571,8 @@ class Check:
     revenue_mismatch: int
     by_status: dict[str, int]
     commissions: int
+    kept_balance_mismatch: int  # accounts whose account_balance differs from the sum of their postings
+    without_history: int  # conversions without exactly one history event, one audit row and one log row
 
     @property
     def ok(self) -> bool:
@@ -579,6 +581,8 @@ class Check:
             and self.unbalanced_txns == 0
             and self.conversions_without_one_txn == 0
             and self.revenue_mismatch == 0
+            and self.kept_balance_mismatch == 0
+            and self.without_history == 0
             and all(v == 0 for v in self.network_sums.values())
             and self.conversions == self.answered_accepted + self.replayed_duplicate + self.replayed_accepted
         )
@@ -625,6 +629,23 @@ async def _verify(url: str, network: int, ledger: Ledger) -> Check:
             ORDER_PREFIX + "%",
         )
         txns = await conn.fetchval("SELECT count(*) FROM ledger_transaction WHERE network = $1", network)
+        kept = await conn.fetchval(
+            "SELECT count(*) FROM (SELECT account, currency, sum(amount) AS s FROM posting "
+            "WHERE network = $1 GROUP BY 1, 2) p FULL JOIN (SELECT account, currency, sum(balance) AS s "
+            "FROM account_balance "
+            "WHERE network = $1 GROUP BY 1, 2) b USING (account, currency) "
+            "WHERE coalesce(p.s, 0) <> coalesce(b.s, 0)",
+            network,
+        )
+        without_history = await conn.fetchval(
+            "SELECT count(*) FROM conversion c WHERE c.order_id LIKE $1 AND ("
+            "(SELECT count(*) FROM conversion_event e WHERE e.conversion = c.id) <> 1 OR "
+            "(SELECT count(*) FROM audit_entry a WHERE a.network = c.network AND a.entity = 'conversion' "
+            "AND a.entity_id = c.id::varchar AND a.action = 'conversion.created') <> 1 OR "
+            "(SELECT count(*) FROM postback_log l WHERE l.conversion = c.id "
+            "AND l.decision = 'accepted') <> 1)",
+            ORDER_PREFIX + "%",
+        )
     finally:
         await conn.close()
     converted = set(per_click)
@@ -644,6 +665,8 @@ async def _verify(url: str, network: int, ledger: Ledger) -> Check:
         revenue_mismatch=int(revenue_gap),
         by_status={str(r["s"]): int(r["n"]) for r in statuses},
         commissions=int(commissions),
+        kept_balance_mismatch=int(kept),
+        without_history=int(without_history),
     )
 
 
@@ -699,6 +722,10 @@ def _kind(query: str) -> str:
     head = text.split(None, 1)[0].upper().rstrip(";") if text else "?"
     if "RESET ALL" in text:
         return "pool release: asyncpg's reset query"
+    if "_cpanet_generation" in text:
+        return "SELECT cache generation + prepaid balances + click"
+    if text.startswith("WITH ev AS"):
+        return "INSERT event, ledger transaction, postings, audit, outbox, log"
     if head in {"BEGIN", "COMMIT", "ROLLBACK"}:
         return head
     if head == "SELECT" and "EXISTS(" in text[:30]:
@@ -1016,7 +1043,10 @@ class Report:
             f"- Ledger: {c.ledger_txns:,} transactions in the network, {c.unbalanced_txns} unbalanced; "
             f"billable conversions without exactly one transaction: {c.conversions_without_one_txn}; the "
             f"network's postings sum to {sums}; `net:revenue` minus the billable conversions' revenue: "
-            f"{c.revenue_mismatch}.",
+            f"{c.revenue_mismatch}; accounts whose kept balance (`account_balance`) differs from the sum of "
+            f"their postings: {c.kept_balance_mismatch}.",
+            f"- Conversions without exactly one history event, one `conversion.created` audit row and one "
+            f"`accepted` postback log row: {c.without_history}.",
         ]
 
     def statements_text(self) -> str:

@@ -14,9 +14,11 @@ import ipaddress
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from network import jsoncol
+from network.conversions import cache
 from network.conversions.dialects import SECRET_PARAMS
 from network.conversions.tables import PostbackAuth
 
@@ -90,11 +92,17 @@ async def authenticate(
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or len(parts[1]) != 12:
         raise PostbackAuthError("invalid_token", "the postback token is missing or malformed", 401)
-    row = (
-        await PostbackAuth.select()
-        .where((PostbackAuth.token_prefix == parts[1]) & PostbackAuth.revoked_at.is_null())
-        .first()
-    )
+    prefix = parts[1]
+
+    async def load() -> dict[str, Any] | None:
+        found: dict[str, Any] | None = (
+            await PostbackAuth.select()
+            .where((PostbackAuth.token_prefix == prefix) & PostbackAuth.revoked_at.is_null())
+            .first()
+        )
+        return found
+
+    row = await cache.cached("credential", prefix, load)
     digest = hashlib.sha256(token.encode()).hexdigest()
     if row is None or not hmac.compare_digest(digest, row["token_hash"]):
         raise PostbackAuthError("invalid_token", "the postback token is not valid (or was revoked)", 401)

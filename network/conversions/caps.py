@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from network.audit import service as audit
+from network.conversions import cache
 from network.conversions.tables import CapUsage
 from network.offers.tables import OfferCap
 
@@ -46,11 +48,16 @@ async def reserve(
     (e.g. "conversions daily"), with nothing reserved. The reservation that fills a shared cap writes an
     audit row, which makes every click node rebuild its snapshot and send the offer's clicks to trafficback
     until the period ends (network/tracking/snapshot.py reads the usage)."""
-    caps = await OfferCap.select().where(
-        (OfferCap.network == tenant_id)
-        & (OfferCap.offer == offer_id)
-        & OfferCap.metric.is_in(["conversions", "budget"])
-    )
+
+    async def load() -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await OfferCap.select().where(
+            (OfferCap.network == tenant_id)
+            & (OfferCap.offer == offer_id)
+            & OfferCap.metric.is_in(["conversions", "budget"])
+        )
+        return rows
+
+    caps = await cache.cached("caps", (tenant_id, offer_id), load)
     done: list[Reservation] = []
     for cap in sorted(caps, key=lambda c: (c["metric"], c["period"], c["scope"])):
         amount = 1 if cap["metric"] == "conversions" else payout

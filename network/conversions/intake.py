@@ -5,8 +5,9 @@ log it, and answer with the decision. Never a silent 200.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -15,8 +16,15 @@ from typing import Any
 from network import jsoncol
 from network.accounts.tables import Webmaster
 from network.audit import service as audit
-from network.conversions import caps, lifecycle, policy
-from network.conversions.attribution import Attributed, ClickNotStoredYet, NotAttributed, attribute
+from network.conversions import cache, caps, ledger_effects, lifecycle, pg, pg_writes, policy
+from network.conversions.attribution import (
+    Attributed,
+    ClickNotStoredYet,
+    NotAttributed,
+    Prefetched,
+    attribute,
+    prefetch,
+)
 from network.conversions.auth import Credential, PostbackAuthError, authenticate
 from network.conversions.dialects import PostbackInput, loggable, parse, requested_status
 from network.conversions.pricing import Priced, hold_until, price
@@ -72,11 +80,17 @@ def _sale(data: PostbackInput, currency: str) -> Decimal | None:
 
 
 async def _goal(offer: Row, key: str) -> str:
-    goals = (
-        await Goal.select(Goal.id, Goal.key)
-        .where((Goal.network == offer["network"]) & (Goal.offer == offer["id"]))
-        .order_by(Goal.id)
-    )
+    tenant_id, offer_id = int(offer["network"]), int(offer["id"])
+
+    async def load() -> list[Row]:
+        rows: list[Row] = (
+            await Goal.select(Goal.id, Goal.key)
+            .where((Goal.network == tenant_id) & (Goal.offer == offer_id))
+            .order_by(Goal.id)
+        )
+        return rows
+
+    goals = await cache.cached("goals", (tenant_id, offer_id), load)
     if not goals:
         return key
     if not key:
@@ -88,6 +102,15 @@ async def _goal(offer: Row, key: str) -> str:
 
 
 async def _referrers(tenant_id: int, webmaster_id: int, levels: int) -> list[int]:
+    """The referral chain, nearest first; cached on the postback path (conversions/cache.py)."""
+    return await cache.cached(
+        "referrers",
+        (tenant_id, webmaster_id, levels),
+        lambda: _read_referrers(tenant_id, webmaster_id, levels),
+    )
+
+
+async def _read_referrers(tenant_id: int, webmaster_id: int, levels: int) -> list[int]:
     chain: list[int] = []
     current = webmaster_id
     while len(chain) < levels:
@@ -162,6 +185,24 @@ def _initial_status(requested: str | None, priced: Priced) -> tuple[str, str]:
     return ("hold", "") if priced.hold_days > 0 else ("approved", "")
 
 
+def _log_row(
+    advertiser_id: int | None, data: PostbackInput, got: Received, answer: Answer
+) -> pg_writes.LogRow:
+    """The postback log row ``_log`` writes, for pg_writes.record_new."""
+    return pg_writes.LogRow(
+        advertiser=advertiser_id,
+        received_at=got.at,
+        dialect=data.dialect,
+        ip=got.ip,
+        params=jsoncol.dump(loggable(got.params)),
+        decision=answer.decision,
+        reason=answer.reason or "",
+        message=answer.message[:1000],
+        http_status=answer.http_status,
+        click_id=data.click_id[:64],
+    )
+
+
 async def _log(
     tenant_id: int, advertiser_id: int | None, data: PostbackInput, got: Received, answer: Answer
 ) -> None:
@@ -185,6 +226,41 @@ async def _log(
 
 async def receive(got: Received) -> Answer:
     data = parse(got.path, got.params)
+    return await _cached(lambda: _receive(data, got))
+
+
+async def _cached(run: Callable[[], Awaitable[Answer]]) -> Answer:
+    """Run a postback on the newest cached rows (conversions/cache.py). Before it acts on anything it read
+    through them (an answer, a log row, a write), the postback confirms their generation, in the same
+    statement as its first reads (``_confirmed``) or on its own; when the generation has moved on, nothing
+    has been done yet and it starts again on fresh rows."""
+    view = cache.newest()
+    for _attempt in range(3):
+        if view is None:
+            view = await cache.current()
+        with cache.using(view):
+            try:
+                return await run()
+            except cache.Stale:
+                view = None
+    with cache.using(None):  # the cached rows keep changing under it: read everything from the database
+        return await run()
+
+
+async def _confirmed(credential: Credential, data: PostbackInput) -> Prefetched | None:
+    """Confirm the cache generation (cache.Stale if it moved on), with the postback's first reads when they
+    can go in the same statement (PostgreSQL, a well-formed click id)."""
+    found = await prefetch(
+        tenant_id=credential.network_id, advertiser_id=credential.advertiser_id, click_id=data.click_id
+    )
+    if found is None:
+        await cache.confirm()
+        return None
+    cache.check(found.generation)
+    return found
+
+
+async def _receive(data: PostbackInput, got: Received) -> Answer:
     try:
         credential = await authenticate(
             token=data.token,
@@ -195,6 +271,7 @@ async def receive(got: Received) -> Answer:
             now=time.time(),
         )
     except PostbackAuthError as exc:
+        await cache.confirm()  # the refusal may rest on a cached credential row
         answer = Answer("rejected", exc.code, exc.message, exc.status)
         if exc.credential is not None:
             await _log(exc.credential.network_id, exc.credential.advertiser_id, data, got, answer)
@@ -206,8 +283,9 @@ async def process(
     credential: Credential, data: PostbackInput, got: Received, *, queued: bool = False
 ) -> Answer:
     tenant_id = credential.network_id
+    prefetched = await _confirmed(credential, data)
     try:
-        answer = await _decide(credential, data, got, queued=queued)
+        answer = await _decide(credential, data, got, queued=queued, prefetched=prefetched)
     except ValidationError as exc:
         answer = Answer("rejected", "invalid_parameter", exc.detail, 422)
     if answer.decision not in {"accepted", "updated"} and not (queued and answer.decision == "queued"):
@@ -215,7 +293,9 @@ async def process(
     return answer
 
 
-async def _decide(credential: Credential, data: PostbackInput, got: Received, *, queued: bool) -> Answer:
+async def _decide(
+    credential: Credential, data: PostbackInput, got: Received, *, queued: bool, prefetched: Prefetched | None
+) -> Answer:
     tenant_id = credential.network_id
     try:
         requested = requested_status(data.status)
@@ -230,6 +310,7 @@ async def _decide(credential: Credential, data: PostbackInput, got: Received, *,
             visitor_id=got.visitor_id,
             now=got.at,
             grace=finance.attribution_grace_seconds,
+            prefetched=prefetched,
         )
         goal = await _goal(a.offer, data.goal)
     except ClickNotStoredYet:
@@ -262,8 +343,11 @@ async def _decide(credential: Credential, data: PostbackInput, got: Received, *,
     priced = await price(tenant_id=tenant_id, a=a, data=data, goal=goal, sale=sale, now=got.at, net=net)
     dedup = data.order_id or f"click:{a.click['click_id'] if a.click else data.coupon or data.lead}:{goal}"
     async with atomic():
-        answer = await _write(credential, data, got, a, goal, sale, priced, requested, dedup, finance, net)
-        if answer.decision in {"accepted", "updated"}:
+        prepaid = None if prefetched is None else prefetched.prepaid
+        answer, logged = await _write(
+            credential, data, got, a, goal, sale, priced, requested, dedup, finance, net, prepaid
+        )
+        if answer.decision in {"accepted", "updated"} and not logged:
             await _log(tenant_id, credential.advertiser_id, data, got, answer)
     return answer
 
@@ -347,8 +431,15 @@ async def _write(
     dedup: str,
     finance: policy.FinancePolicy,
     net: dict[str, str],
-) -> Answer:
+    prepaid: dict[str, int] | None,
+) -> tuple[Answer, bool]:
+    """The conversion and everything it writes; also whether the postback log row is written already.
+    ``prepaid``: the advertiser's prepaid balances, read before the transaction with the click (READ
+    COMMITTED: the same as reading them first thing in it); None: read them here."""
     tenant_id = credential.network_id
+    # PostgreSQL: fixed SQL on the transaction's own connection, the rows after the conversion's in one
+    # statement (pg_writes.py). SQLite: the same rows through piccolo.
+    conn = pg.connection()
     offer_id = int(a.offer["id"])
     currency = a.offer["currency"]
     payout = to_minor(priced.payout, currency)
@@ -357,8 +448,15 @@ async def _write(
     # cap, found after the dedup key is claimed, needs an UPDATE.
     short = False
     if finance.balance_gate != "off" and revenue > 0:
-        prepaid = accounts.adv_prepaid(credential.advertiser_id)
-        balance = (await ledger.balances(tenant_id=tenant_id, accounts=[prepaid])).get((prepaid, currency), 0)
+        account = accounts.adv_prepaid(credential.advertiser_id)
+        if prepaid is not None:
+            balance = prepaid.get(currency, 0)
+        elif conn is not None:
+            balance = await pg_writes.balance(conn, tenant_id=tenant_id, account=account, currency=currency)
+        else:
+            balance = (await ledger.balances(tenant_id=tenant_id, accounts=[account])).get(
+                (account, currency), 0
+            )
         short = balance < revenue
     commissions: list[list[int]] = []
     shares = finance.shares()
@@ -397,11 +495,15 @@ async def _write(
     }
     # The dedup key is claimed first: a concurrent identical postback waits on the unique index and then
     # finds this row, so exactly one of them reserves caps and posts to the ledger.
-    inserted: list[Row] = (
-        await Conversion.insert(Conversion(**values))
-        .on_conflict(action="DO NOTHING")
-        .returning(*Conversion.all_columns())
-    )
+    if conn is not None:
+        new_row = await pg_writes.insert_conversion(conn, values)
+        inserted: list[Row] = [] if new_row is None else [new_row]
+    else:
+        inserted = (
+            await Conversion.insert(Conversion(**values))
+            .on_conflict(action="DO NOTHING")
+            .returning(*Conversion.all_columns())
+        )
     if not inserted:
         existing = (
             await Conversion.select()
@@ -413,7 +515,7 @@ async def _write(
             .first()
         )
         assert existing is not None
-        return await _duplicate(credential, existing, requested, got)
+        return await _duplicate(credential, existing, requested, got), False
     row = inserted[0]
     conversion_id = int(row["id"])
     if row["billable"]:
@@ -433,6 +535,37 @@ async def _write(
             row = {**row, **final}
     status, reason, detail, billable = row["status"], row["reason"], row["reason_detail"], row["billable"]
     gate_hit = reason == "advertiser_balance"
+    audit_after = {
+        "status": status,
+        "reason": reason,
+        "payout": str(priced.payout),
+        "terms_version": a.terms_version,
+    }
+    decision = "accepted" if billable else "rejected"
+    message = detail or f"conversion {row['id']} recorded as {status}"
+    answer = _answer(row, decision, message)
+    from network.outgoing import enqueue
+
+    if conn is not None:
+        # A new conversion has posted nothing yet: its ledger difference is its target.
+        legs = ledger_effects.difference(ledger_effects.target(row), [])
+        planned = await enqueue.plan(row, event=status, previous=None) if billable else []
+        logged = decision == "accepted"
+        await pg_writes.record_new(
+            conn,
+            row,
+            at=datetime.now(UTC),
+            reason=reason,
+            comment=detail,
+            legs=legs,
+            audit_after=jsoncol.dump(audit_after),
+            audit_reason=detail or reason,
+            deliveries=planned,
+            log=_log_row(credential.advertiser_id, data, got, answer) if logged else None,
+        )
+        if gate_hit and finance.balance_gate == "pause_offer" and a.offer["status"] == "active":
+            await _pause_for_balance(tenant_id, a.offer)
+        return answer, logged
     event_id = await lifecycle.record_event(row, from_status="", reason=reason, comment=detail, actor=None)
     await lifecycle.settle(row, event_id=event_id, kind="conversion", new=True)
     await audit.record(
@@ -441,23 +574,14 @@ async def _write(
         entity="conversion",
         entity_id=row["id"],
         action="conversion.created",
-        after={
-            "status": status,
-            "reason": reason,
-            "payout": str(priced.payout),
-            "terms_version": a.terms_version,
-        },
+        after=audit_after,
         reason=detail or reason,
     )
     if gate_hit and finance.balance_gate == "pause_offer" and a.offer["status"] == "active":
         await _pause_for_balance(tenant_id, a.offer)
-    from network.outgoing import enqueue
-
     if billable:
         await enqueue.for_conversion(row, event=status, previous=None)
-    decision = "accepted" if billable else "rejected"
-    message = detail or f"conversion {row['id']} recorded as {status}"
-    return _answer(row, decision, message)
+    return answer, False
 
 
 async def _pause_for_balance(tenant_id: int, offer: Row) -> None:
@@ -505,7 +629,7 @@ async def retry_queued(now: datetime | None = None, limit: int = 500) -> dict[st
             require_hmac=False,
         )
         data = parse(got.path, got.params)
-        answer = await process(credential, data, got, queued=True)
+        answer = await _cached(functools.partial(process, credential, data, got, queued=True))
         if answer.decision == "queued":
             if row["expires_at"] <= now:
                 state, reason = "expired", "unknown_click"

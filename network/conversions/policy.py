@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from network import jsoncol
+from network.conversions import cache
 from network.errors import NotFoundError
 from network.tenants.tables import Network
 
@@ -35,14 +36,22 @@ class FinancePolicy(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Fa
 
 
 async def load(tenant_id: int) -> tuple[FinancePolicy, dict[str, str]]:
-    """The policy and the network's (timezone, currency)."""
+    """The policy and the network's (timezone, currency); cached on the postback path (conversions/cache.py).
+    Callers must not change what they get."""
+    found = await cache.cached("finance", tenant_id, lambda: _read(tenant_id))
+    if found is None:
+        raise NotFoundError("network not found")
+    return found
+
+
+async def _read(tenant_id: int) -> tuple[FinancePolicy, dict[str, str]] | None:
     row = (
         await Network.select(Network.settings, Network.timezone, Network.currency)
         .where(Network.id == tenant_id)
         .first()
     )
     if row is None:
-        raise NotFoundError("network not found")
+        return None
     settings = jsoncol.load(row["settings"]) or {}
     policy = msgspec.convert(settings.get("finance", {}), FinancePolicy)
     return policy, {"timezone": row["timezone"], "currency": row["currency"]}

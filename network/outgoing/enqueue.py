@@ -4,9 +4,11 @@ written in the conversion's transaction (an outbox), delivered later by the Cele
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from network import jsoncol
+from network.conversions import cache
 from network.money import from_minor
 from network.outgoing import macros
 from network.outgoing.tables import PostbackDelivery, PostbackEndpoint
@@ -57,28 +59,61 @@ def matches(endpoint: Row, conversion: Row, event: str) -> bool:
     return not (goals and conversion["goal"] not in goals)
 
 
-async def for_conversion(conversion: Row, *, event: str, previous: str | None) -> int:
-    """Queue deliveries for this event; returns how many. Nothing for a conversion that was never billable
-    (the webmaster was never told about it); a reversal is always sent to endpoints that got the approval."""
-    endpoints = await PostbackEndpoint.select().where(
-        (PostbackEndpoint.network == conversion["network"])
-        & (PostbackEndpoint.webmaster == conversion["webmaster"])
-    )
-    count = 0
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One delivery row to write."""
+
+    endpoint: int
+    event_id: str
+    event: str
+    url: str
+    state: str
+
+
+async def plan(conversion: Row, *, event: str, previous: str | None) -> list[Planned]:
+    """The deliveries this event queues (rendered, not written): one per matching endpoint; a reversal is
+    always sent to endpoints that got the approval."""
+    tenant_id, webmaster_id = int(conversion["network"]), int(conversion["webmaster"])
+
+    async def load() -> list[Row]:
+        rows: list[Row] = await PostbackEndpoint.select().where(
+            (PostbackEndpoint.network == tenant_id) & (PostbackEndpoint.webmaster == webmaster_id)
+        )
+        return rows
+
+    # Cached on the postback path (conversions/cache.py); an endpoint's change empties the cache.
+    endpoints = await cache.cached("endpoints", (tenant_id, webmaster_id), load)
+    planned = []
     for endpoint in endpoints:
         if not matches(endpoint, conversion, event) and not (event == "reversed" and previous == "approved"):
             continue
         event_id = str(uuid.uuid4())
-        await PostbackDelivery.insert(
-            PostbackDelivery(
-                network=conversion["network"],
-                endpoint=endpoint["id"],
-                conversion=conversion["id"],
+        planned.append(
+            Planned(
+                endpoint=int(endpoint["id"]),
                 event_id=event_id,
                 event=event,
                 url=macros.render(endpoint["url"], values(conversion, event, event_id))[:4096],
                 state="paused" if not endpoint["enabled"] else "queued",
             )
         )
-        count += 1
-    return count
+    return planned
+
+
+async def for_conversion(conversion: Row, *, event: str, previous: str | None) -> int:
+    """Queue deliveries for this event; returns how many. Nothing for a conversion that was never billable
+    (the webmaster was never told about it); a reversal is always sent to endpoints that got the approval."""
+    planned = await plan(conversion, event=event, previous=previous)
+    for p in planned:
+        await PostbackDelivery.insert(
+            PostbackDelivery(
+                network=conversion["network"],
+                endpoint=p.endpoint,
+                conversion=conversion["id"],
+                event_id=p.event_id,
+                event=p.event,
+                url=p.url,
+                state=p.state,
+            )
+        )
+    return len(planned)
