@@ -5,9 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from tests.support.client import Client
 from tests.support.world import World
+
+# Every request here is refused, so the module shares one app and one network (tests/conftest.py) instead
+# of building a world per test: ``client`` and ``world`` below are the module's.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(module_client: Client) -> Client:
+    return module_client
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(module_world: World) -> World:
+    return module_world
 
 
 def _problem(response: Any, status: int, *needles: str) -> dict[str, Any]:
