@@ -24,7 +24,6 @@ from network.accounts import service as accounts
 from network.accounts.schemas import ApiKeyCreate, ApiKeyCreated
 from network.errors import DomainError
 from network.http.deps import SettingsDep
-from network.ledger.referrals import referral_earnings
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
@@ -119,6 +118,5 @@ class WebmasterAccountPages(Controller):
             link=f"{base}/ui/signup?" + urlencode({"network": ui.network.slug, "ref": me.referral_code}),
             code=me.referral_code,
             referrals=found.items,
-            earned=await referral_earnings(principal, [r.id for r in found.items]),
             pager=pager(found.total, PAGE, offset, "/ui/wm/referrals", {}),
         )

@@ -24,6 +24,7 @@ from network.accounts.schemas import (
     PasswordResetRequest,
     PasswordResetRequested,
     ProfileUpdate,
+    ReferralOut,
     SignupIn,
     SignupOut,
     StatusChange,
@@ -259,8 +260,10 @@ class WebmasterController(Controller):
         webmaster_id: IdPath,
         limit: LimitParam = 50,
         offset: OffsetParam = 0,
-    ) -> Page[WebmasterOut]:
-        """Webmasters who signed up with this webmaster's referral code."""
+    ) -> Page[ReferralOut]:
+        """Webmasters who signed up with this webmaster's referral code, each with ``earned``: the
+        commissions their conversions posted to the referrer so far, per currency (net of rejections and
+        reversals)."""
         return await service.list_referrals(principal, webmaster_id, limit, offset)
 
 

@@ -133,6 +133,18 @@ class WebmasterOut(msgspec.Struct):
     created_at: datetime
 
 
+class EarnedOut(msgspec.Struct):
+    currency: str
+    amount: str  # decimal, in the currency's minor units' precision
+
+
+class ReferralOut(WebmasterOut):
+    """A referred webmaster, with the commissions their conversions earned the referrer so far (net of
+    rejections and reversals), per currency."""
+
+    earned: list[EarnedOut] = []
+
+
 class StatusChange(msgspec.Struct, forbid_unknown_fields=True):
     status: ProfileStatus
     reason: Reason = ""

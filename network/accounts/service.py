@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from network import jsoncol
 from network.accounts import repository as repo
 from network.accounts.schemas import (
     AdvertiserOut,
+    EarnedOut,
     GroupCreate,
     GroupOut,
     MeOut,
+    ReferralOut,
     SignupIn,
     SignupOut,
     StatusChange,
@@ -22,6 +26,7 @@ from network.accounts.security import PasswordHashing, new_referral_code
 from network.audit import service as audit
 from network.errors import ConflictError, InvalidTransitionError, NotFoundError, PermissionDeniedError
 from network.errors import ValidationError as DomainValidationError
+from network.ledger.referrals import referral_earnings
 from network.pagination import Page
 from network.principal import Principal, Role
 from network.tenants import repository as tenants
@@ -304,9 +309,19 @@ async def list_webmasters(
 
 async def list_referrals(
     principal: Principal, webmaster_id: int, limit: int, offset: int
-) -> Page[WebmasterOut]:
+) -> Page[ReferralOut]:
+    """Who signed up with the webmaster's referral code, and what each has earned them."""
     await get_webmaster(principal, webmaster_id)
-    return await list_webmasters(principal, None, limit, offset, referred_by=webmaster_id)
+    found = await list_webmasters(principal, None, limit, offset, referred_by=webmaster_id)
+    earned = await referral_earnings(principal, [w.id for w in found.items], referrer_id=webmaster_id)
+    items = [
+        ReferralOut(
+            **msgspec.structs.asdict(w),
+            earned=[EarnedOut(currency=c, amount=a) for c, a in earned.get(w.id, [])],
+        )
+        for w in found.items
+    ]
+    return Page(items, found.total, found.limit, found.offset)
 
 
 async def set_webmaster_status(principal: Principal, webmaster_id: int, change: StatusChange) -> WebmasterOut:

@@ -9,17 +9,18 @@ from network.money import from_minor
 from network.principal import Principal
 
 
-async def referral_earnings(principal: Principal, referred: list[int]) -> dict[int, list[tuple[str, str]]]:
-    """What each referred webmaster's conversions have posted to this webmaster's own accounts (pending and
+async def referral_earnings(
+    principal: Principal, referred: list[int], referrer_id: int | None = None
+) -> dict[int, list[tuple[str, str]]]:
+    """What each referred webmaster's conversions have posted to the referrer's own accounts (pending and
     available; docs/money.md "Referral levels"), per currency: the commissions they earned the referrer, net
-    of any rejection or reversal. Read by the webmaster cabinet's referrals page."""
-    assert principal.webmaster_id is not None
+    of any rejection or reversal. The referrer is the calling webmaster unless ``referrer_id`` names one (the
+    caller has checked it may read that webmaster). Read by the referrals page and the API."""
+    referrer = referrer_id if referrer_id is not None else principal.webmaster_id
+    assert referrer is not None
     if not referred:
         return {}
-    mine = [
-        ledger_accounts.wm_pending(principal.webmaster_id),
-        ledger_accounts.wm_available(principal.webmaster_id),
-    ]
+    mine = [ledger_accounts.wm_pending(referrer), ledger_accounts.wm_available(referrer)]
     placeholders = ", ".join("{}" for _ in referred)
     # Only table names and placeholders reach the text; every value is bound.
     sql = (

@@ -154,6 +154,13 @@ async def test_referrals_show_what_each_referred_webmaster_earned_the_referrer(
     )
     page = await referrer.get("/ui/wm/referrals")
     assert element(page.text, f"referral-earned-{world.webmaster_id}") == "$1.00"
+    # The API says the same, for staff reading the referrer's referrals.
+    api = await client.get(
+        f"/api/v1/webmasters/{world.other_webmaster_id}/referrals", headers=world.auth("staff")
+    )
+    assert api.status_code == 200
+    [row] = api.json()["items"]
+    assert row["id"] == world.webmaster_id and row["earned"] == [{"currency": "USD", "amount": "1.00"}]
     # The referred webmaster's own earnings are not the referrer's: their own page lists nobody.
     own = await browser(client, world, "webmaster")
     assert EN("wm.referrals.none") in page_text((await own.get("/ui/wm/referrals")).text)
