@@ -128,10 +128,16 @@ class AmqpDelivery:
             if not opened.done():
                 opened.set_exception(exc if isinstance(exc, AMQPError) else AMQPConnectionError(str(exc)))
 
-        def on_close(_connection: Any, exc: BaseException) -> None:
+        def on_close(closing: Any, exc: BaseException) -> None:
             if not closed.done():
                 closed.set_result(None)
-            self._lost(exc)
+            # A connection dropped earlier may finish closing after a new one was opened: not ours any more.
+            if self._connection is closing:
+                self._lost(exc)
+
+        def on_channel_close(_channel: Any, exc: BaseException) -> None:
+            if self._connection is connection:
+                self._lost(exc)
 
         connection = AsyncioConnection(params, on_open, on_open_error, on_close, custom_ioloop=loop)
         self._connection = connection
@@ -142,7 +148,7 @@ class AmqpDelivery:
             channel_open: asyncio.Future[Channel] = loop.create_future()
             connection.channel(on_open_callback=lambda ch: _resolve(channel_open, ch))
             channel = await self._wait(channel_open, self.connect_timeout, "channel")
-            channel.add_on_close_callback(lambda _ch, exc: self._lost(exc))
+            channel.add_on_close_callback(on_channel_close)
             channel.add_on_return_callback(self._on_return)
             # Without callbacks these are sent nowait, in order before confirm.select: a declaration the
             # broker refuses closes the channel, and the wait below fails.
