@@ -136,13 +136,23 @@ async def remove(principal: Principal, entry_id: int, data: ListEntryRemove) -> 
         entry = await get(principal, entry_id)
         if entry.removed_at is not None:
             raise ConflictError("this list entry was already removed")
-        await TrafficListEntry.update(
-            {
-                TrafficListEntry.removed_at: datetime.now(UTC),
-                TrafficListEntry.removed_by: principal.user_id,
-                TrafficListEntry.removed_reason: reason,
-            }
-        ).where((TrafficListEntry.network == principal.network_id) & (TrafficListEntry.id == entry_id))
+        changed = (
+            await TrafficListEntry.update(
+                {
+                    TrafficListEntry.removed_at: datetime.now(UTC),
+                    TrafficListEntry.removed_by: principal.user_id,
+                    TrafficListEntry.removed_reason: reason,
+                }
+            )
+            .where(
+                (TrafficListEntry.network == principal.network_id)
+                & (TrafficListEntry.id == entry_id)
+                & TrafficListEntry.removed_at.is_null()
+            )
+            .returning(TrafficListEntry.id)
+        )
+        if not changed:  # removed by someone else since it was read
+            raise ConflictError("this list entry was already removed")
         await audit.record(
             network_id=principal.network_id,
             actor=principal,
