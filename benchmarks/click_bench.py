@@ -840,6 +840,18 @@ def render(
             yes(cpanet.paced.p99_ms <= GOAL_P99_MS),
         ),
         row("max at half rate", f"{bare.paced.max_ms:.1f} ms", f"{cpanet.paced.max_ms:.1f} ms"),
+        *(
+            []
+            if outcome.worker_paused is None
+            else [
+                row(
+                    "half rate again, the worker paused: rps, p50 / p99 / max",
+                    "",
+                    f"{outcome.worker_paused.rps:,.0f}, {outcome.worker_paused.p50_ms:.2f} / "
+                    f"{outcome.worker_paused.p99_ms:.2f} / {outcome.worker_paused.max_ms:.1f} ms",
+                )
+            ]
+        ),
         row("p99 at saturation", f"{bare.saturated.p99_ms:.2f} ms", f"{cpanet.saturated.p99_ms:.2f} ms"),
         row(
             "errors / non-3xx responses",
@@ -937,13 +949,23 @@ def render(
   generator, and in RabbitMQ mode with the broker and the worker too.
 - Stored exactly once: after the last run the click table must hold as many distinct click ids as rows,
   and at least as many clicks as wrk counted responses, at most {outcome.in_flight} more (requests in
-  flight when a wrk run stops are answered and stored without being counted: 5 runs x {args.connections}
-  connections).
+  flight when a wrk run stops are answered and stored without being counted: one per connection per wrk
+  run).
+- "The worker paused": in RabbitMQ mode cpanet's half-rate run is repeated with `cpanet worker clicks`
+  stopped (SIGSTOP), so that nothing stores clicks on these two cores meanwhile (PostgreSQL's work for the
+  worker cost more CPU per click than the worker itself), as on a node whose worker and database run
+  elsewhere. The batches wait in RabbitMQ and are stored once it continues, before the exactly-once check.
 {END}"""
     worker_text = (
         ""
         if cpanet.worker_us_saturated is None
         else f" (plus {cpanet.worker_us_saturated:.0f} µs in `cpanet worker clicks`, another process)"
+    )
+    paused = outcome.worker_paused
+    paused_text = (
+        ""
+        if paused is None
+        else f"; cpanet with the worker paused, nothing storing on these cores: p99 {paused.p99_ms:.2f} ms"
     )
     headline = (
         f"Bare ASGI 302 vs the click path on one uvicorn worker, wrk on loopback, cpanet in "
@@ -958,7 +980,7 @@ def render(
         f"({cpanet.paced.rps:,.0f}/s) p50 {cpanet.paced.p50_ms:.2f} ms, p99 "
         f"**{cpanet.paced.p99_ms:.2f} ms** (goal <= {GOAL_P99_MS:g} ms: "
         f"{'met' if cpanet.paced.p99_ms <= GOAL_P99_MS else '**not met**'}; the bare app's p99 at its half "
-        f"rate in the same alternating run: {bare.paced.p99_ms:.2f} ms). "
+        f"rate in the same alternating run: {bare.paced.p99_ms:.2f} ms{paused_text}). "
         f"{'Every click answered was stored once' if outcome.exactly_once else '**Clicks lost or twice**'} "
         f"({sent:,} answered, {stored:,} stored, {outcome.distinct:,} distinct). Details, the "
         f"method, where the CPU goes and the locust scenario: [benchmarks/clicks.md](benchmarks/clicks.md)."
@@ -1049,6 +1071,7 @@ class Outcome:
     in_flight: int  # the most clicks that can be stored without wrk counting them (requests cut off)
     mix: list[tuple[str, int, int]]
     links: int
+    worker_paused: WrkResult | None = None  # cpanet's half-rate run again, `cpanet worker clicks` stopped
 
     @property
     def exactly_once(self) -> bool:
@@ -1106,6 +1129,18 @@ def run(args: argparse.Namespace, wrk: str, work: Path, mode: Mode) -> Outcome:
         cpanet_think = bench.calibrate(cpanet, cpanet_saturated[0].rps, settle)
         bare_paced = floor.pace(bare, bare_think)
         cpanet_paced = bench.pace(cpanet, cpanet_think, settle, worker_pid, others)
+        worker_paused = None
+        if workers:
+            # Once more with the worker stopped (SIGSTOP), so that nothing stores clicks on these two cores
+            # during the run, as on a node whose worker and database run elsewhere; the batches wait in
+            # RabbitMQ and are stored when it continues.
+            print("half rate again, the worker paused ...", flush=True)
+            workers[0].process.send_signal(signal.SIGSTOP)
+            try:
+                worker_paused = bench.pace(cpanet, cpanet_think)[0]
+            finally:
+                workers[0].process.send_signal(signal.SIGCONT)
+            settle(bench.sent)
         bare_figures = figures(bare_saturated, bare_paced)
         cpanet_figures = figures(cpanet_saturated, cpanet_paced)
         sent = bench.sent
@@ -1122,10 +1157,21 @@ def run(args: argparse.Namespace, wrk: str, work: Path, mode: Mode) -> Outcome:
             server.stop()
         for worker in workers:
             worker.stop()
-    # wrk runs 5 times (warm-up, saturation, 2 probes, half rate); each can cut off one request per connection
-    in_flight = 5 * args.connections
+    # wrk runs 5 or 6 times (warm-up, saturation, 2 probes, half rate, half rate with the worker paused);
+    # each run can cut off one request per connection
+    in_flight = (5 if worker_paused is None else 6) * args.connections
     return Outcome(
-        mode, bare_figures, cpanet_figures, check, sent, stored, distinct, in_flight, mix, len(links)
+        mode,
+        bare_figures,
+        cpanet_figures,
+        check,
+        sent,
+        stored,
+        distinct,
+        in_flight,
+        mix,
+        len(links),
+        worker_paused,
     )
 
 
