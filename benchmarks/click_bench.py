@@ -1,17 +1,18 @@
 """The click path under wrk: a bare ASGI 302 against cpanet's click endpoint, same server, same options.
 
     python benchmarks/click_bench.py [--duration 10] [--connections 32] [--threads 2] [--no-docs]
-        [--broker amqp://guest:guest@127.0.0.1:5672/%2F | --broker embedded] [--database sqlite | URL]
+        [--broker auto | amqp://guest:guest@127.0.0.1:5672/%2F | embedded] [--database sqlite | URL]
         [--keep] [--profile FILE]
 
 Both servers run as subprocesses on 127.0.0.1 under one uvicorn worker each (httptools and uvloop when
 installed, no access log): ``benchmarks/bare_asgi.py``, which answers every request with a fixed 302, and
 cpanet (``network.app:create_app``, what ``cpanet serve`` runs) seeded with the demo network, its journal in
-a temporary directory, the default fsync setting. By default cpanet runs as in production: the forwarder
-publishes to RabbitMQ, in a vhost made for the run and deleted afterwards (rabbitmqctl), and ``cpanet worker
-clicks`` (a separate process, its CPU reported separately) stores the clicks in a scratch PostgreSQL
-database, created and dropped by the bench. ``--broker embedded`` runs the click process storing the clicks
-itself (a scratch SQLite file unless ``--database`` says otherwise).
+a temporary directory, the default fsync setting. By default (``--broker auto``: when RabbitMQ and
+PostgreSQL answer on 127.0.0.1 and rabbitmqctl is installed; else embedded mode) cpanet runs as in
+production: the forwarder publishes to RabbitMQ, in a vhost made for the run and deleted afterwards
+(rabbitmqctl), and ``cpanet worker clicks`` (a separate process, its CPU reported separately) stores the
+clicks in a scratch PostgreSQL database, created and dropped by the bench. ``--broker embedded`` runs the
+click process storing the clicks itself (a scratch SQLite file unless ``--database`` says otherwise).
 The click URLs are the demo network's real tracking links in all four dialects, fetched from the API with
 the demo webmasters' keys, and rotated by a wrk Lua script with sub ids, user agents (5 % bots), countries,
 referrers and X-Forwarded-For addresses (cpanet trusts proxy headers here, as it would behind a CDN).
@@ -360,6 +361,24 @@ def scratch_vhost(broker: str) -> Iterator[str]:
     finally:
         with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
             _rabbitmqctl("delete_vhost", vhost)
+
+
+def services_missing(broker: str, database: str) -> str:
+    """Why RabbitMQ mode cannot run here ("" when it can): the broker or PostgreSQL does not answer on
+    loopback, or rabbitmqctl (for the scratch vhost) is not on PATH."""
+    import socket
+
+    if shutil.which("rabbitmqctl") is None:
+        return "rabbitmqctl is not on PATH"
+    for name, url, port in (("RabbitMQ", broker, 5672), ("PostgreSQL", database, 5432)):
+        if url == "sqlite":
+            continue
+        parts = urlsplit(url)
+        try:
+            socket.create_connection((parts.hostname or "127.0.0.1", parts.port or port), timeout=2).close()
+        except OSError:
+            return f"{name} does not answer at {parts.hostname}:{parts.port or port}"
+    return ""
 
 
 def _pg(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -918,8 +937,9 @@ def render(
   `CPANET_CLICK_FSYNC=interval` (the default), `CPANET_TRUST_PROXY_HEADERS=1` (behind a CDN or proxy). The
   demo's daily click caps are raised in the scratch database (they are still checked on every click):
   otherwise they would run out in the first seconds and turn the rest of the run into trafficback.
-- Modes: `--broker amqp://..` (the default, the production path): the forwarder publishes the journal's
-  batches to RabbitMQ with publisher confirms, in a vhost made for the run (`rabbitmqctl add_vhost`, deleted
+- Modes: RabbitMQ (the production path; `--broker auto`, the default, picks it when RabbitMQ and
+  PostgreSQL answer on 127.0.0.1 and rabbitmqctl is installed, else embedded): the forwarder publishes
+  the journal's batches to RabbitMQ with publisher confirms, in a vhost made for the run (`rabbitmqctl add_vhost`, deleted
   afterwards with its queue), and `cpanet worker clicks`, a separate process, stores them in a scratch
   PostgreSQL database (`--database`; created and dropped by the bench), at nice {WORKER_NICE} (on a node it
   would have cores of its own; here it shares two with everything else). `--broker embedded`: the click
@@ -1184,9 +1204,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--broker",
-        default=DEFAULT_BROKER,
-        help=f"RabbitMQ on loopback (default {DEFAULT_BROKER}; a scratch vhost is made on it and deleted "
-        "afterwards), or 'embedded'",
+        default="auto",
+        help=f"RabbitMQ on loopback (a scratch vhost is made on it and deleted afterwards), 'embedded', or "
+        f"'auto' (the default: {DEFAULT_BROKER.replace('%', '%%')} and PostgreSQL when both answer and "
+        "rabbitmqctl is there, else embedded)",
     )
     parser.add_argument(
         "--database",
@@ -1203,6 +1224,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started, load_before = time.monotonic(), load_average()
     when = datetime.now(UTC).strftime("%Y-%m-%d")
+    if args.broker == "auto":
+        args.broker = DEFAULT_BROKER
+        missing = services_missing(DEFAULT_BROKER, args.database or DEFAULT_POSTGRES)
+        if missing:
+            print(f"click_bench: {missing}; measuring embedded mode instead (--broker embedded)", flush=True)
+            args.broker = "embedded"
     database = args.database or ("sqlite" if args.broker == "embedded" else DEFAULT_POSTGRES)
     with scratch(args.keep) as work, contextlib.ExitStack() as stack:
         broker = args.broker if args.broker == "embedded" else stack.enter_context(scratch_vhost(args.broker))
