@@ -939,9 +939,9 @@ def render(
   otherwise they would run out in the first seconds and turn the rest of the run into trafficback.
 - Modes: RabbitMQ (the production path; `--broker auto`, the default, picks it when RabbitMQ and
   PostgreSQL answer on 127.0.0.1 and rabbitmqctl is installed, else embedded): the forwarder publishes
-  the journal's batches to RabbitMQ with publisher confirms, in a vhost made for the run (`rabbitmqctl add_vhost`, deleted
-  afterwards with its queue), and `cpanet worker clicks`, a separate process, stores them in a scratch
-  PostgreSQL database (`--database`; created and dropped by the bench), at nice {WORKER_NICE} (on a node it
+  the journal's batches to RabbitMQ with publisher confirms, in a vhost made for the run (`rabbitmqctl
+  add_vhost`, deleted afterwards with its queue), and `cpanet worker clicks`, a separate process, stores
+  them in a scratch PostgreSQL database (`--database`; created and dropped by the bench), at nice {WORKER_NICE} (on a node it
   would have cores of its own; here it shares two with everything else). `--broker embedded`: the click
   process stores the clicks itself (SQLite by default), as on a machine without RabbitMQ.
 - Requests: {links} tracking links issued by the API (`POST /api/v1/offers/{{id}}/links`) to the demo
