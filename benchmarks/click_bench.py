@@ -941,9 +941,10 @@ def render(
   PostgreSQL answer on 127.0.0.1 and rabbitmqctl is installed, else embedded): the forwarder publishes
   the journal's batches to RabbitMQ with publisher confirms, in a vhost made for the run (`rabbitmqctl
   add_vhost`, deleted afterwards with its queue), and `cpanet worker clicks`, a separate process, stores
-  them in a scratch PostgreSQL database (`--database`; created and dropped by the bench), at nice {WORKER_NICE} (on a node it
-  would have cores of its own; here it shares two with everything else). `--broker embedded`: the click
-  process stores the clicks itself (SQLite by default), as on a machine without RabbitMQ.
+  them in a scratch PostgreSQL database (`--database`; created and dropped by the bench), at nice
+  {WORKER_NICE} (on a node it would have cores of its own; here it shares two with everything else).
+  `--broker embedded`: the click process stores the clicks itself (SQLite by default), as on a machine
+  without RabbitMQ.
 - Requests: {links} tracking links issued by the API (`POST /api/v1/offers/{{id}}/links`) to the demo
   webmasters for every approved offer and landing, in the four dialects (cpanet 55 %, TUNE `/aff_c`
   20 %, Affise `/click` 15 %, CAKE `/?a=&c=` 10 %), webmasters weighted 1/rank, 4,096 pre-built requests with
