@@ -1,9 +1,12 @@
 """The stats report (docs/stats.md): clicks from the click rollups, conversions from the conversion table,
 each grouped in SQL by the same dimensions, merged by key here.
 
-Clicks come from the daily rollup (``click_rollup_daily``: no sub1, keyed by the network's local day) unless
-the report groups by sub1, which only the hourly rollup has; both give the same numbers (the daily rows are
-the hourly ones summed per local day of the hour's start, and the API's periods are whole local days).
+Clicks come from the smallest rollup that has the report's dimensions and filters: the daily rollup without
+webmaster (``click_rollup_daily_offer``: network, local day, offer, country) for the network-wide reports,
+the daily rollup (``click_rollup_daily``: + webmaster) when the report groups or filters by webmaster (a
+webmaster's own report always does), and the hourly rollup when it groups by sub1, which only that one has.
+All give the same numbers: the daily rows are the hourly ones summed per local day of the hour's start, and
+the API's periods are whole local days.
 
 Days are the network's local days. The rollups count UTC hours, so a day's clicks are the hours whose start
 falls on that local date: exact for whole-hour offsets; in half- and quarter-hour zones a day's clicks begin
@@ -29,14 +32,17 @@ from network.offers.tables import Offer
 from network.principal import Principal, Role
 from network.stats.schemas import StatsReport, StatsRow
 from network.tenants.tables import Network
-from network.tracking.tables import ClickRollupDaily, ClickRollupHourly
+from network.tracking.tables import ClickRollupDaily, ClickRollupDailyOffer, ClickRollupHourly
 from rules.money import UnknownCurrencyError, minor_units
 
 DIMENSIONS = ("day", "offer", "webmaster", "sub1", "sub2", "sub3", "sub4", "sub5", "country", "goal")
 # The dimensions the click rollups have: grouped by any other one, click metrics are unknown (null).
 CLICK_DIMENSIONS = frozenset({"day", "offer", "webmaster", "sub1", "country"})
-# The dimensions of the daily rollup: a report grouped by these only reads it (there is no sub id filter).
+# The dimensions of the daily rollups (there is no sub id filter, so only grouping by sub1 needs the hourly).
 DAILY_DIMENSIONS = frozenset({"day", "offer", "webmaster", "country"})
+OFFER_DIMENSIONS = frozenset({"day", "offer", "country"})
+# Which rollup a report reads clicks from: chosen by rollup_for ("auto"), or forced (tests, benchmark).
+ROLLUPS = ("auto", "hourly", "daily", "daily_offer")
 # Field of each dimension in a row.
 FIELDS = {"offer": "offer_id", "webmaster": "webmaster_id"}
 MAX_DIMENSIONS = 3
@@ -49,8 +55,8 @@ STATUSES = ("pending", "hold", "approved", "rejected", "reversed")
 # that count as converted for CR.
 EARNING = ("pending", "hold", "approved")
 RATIO = Decimal("0.0001")
-# Rows of the conversion query per key and currency at most: one per status and billable flag.
-CONVERSION_SPLIT = len(STATUSES) * 2
+# Rows of the conversion query per key and currency at most: one per status.
+CONVERSION_SPLIT = len(STATUSES)
 TOO_MANY = (
     f"the report would have more than {MAX_ROWS:,} rows: narrow the date range, filter by offer, webmaster "
     "or country, or group by fewer dimensions"
@@ -200,15 +206,31 @@ def _grouped(
 
 
 def uses_daily(dims: Sequence[str]) -> bool:
-    """Whether a report grouped by ``dims`` reads its clicks from the daily rollup."""
+    """Whether a report grouped by ``dims`` reads its clicks from a daily rollup."""
     return DAILY_DIMENSIONS.issuperset(dims)
 
 
+def rollup_for(dims: Sequence[str], *, webmaster_id: int | None) -> str:
+    """The smallest rollup that serves a report grouped by ``dims``, filtered by ``webmaster_id``."""
+    if not uses_daily(dims):
+        return "hourly"
+    if webmaster_id is None and OFFER_DIMENSIONS.issuperset(dims):
+        return "daily_offer"
+    return "daily"
+
+
+_ROLLUP_TABLES = {
+    "hourly": ClickRollupHourly,
+    "daily": ClickRollupDaily,
+    "daily_offer": ClickRollupDailyOffer,
+}
+
+
 def _click_sql(
-    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool, daily: bool
+    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool, rollup: str
 ) -> tuple[str, list[Any]]:
     sql = _Sql()
-    if daily:
+    if rollup != "hourly":
         # Local dates are the daily rollup's own key: the days first .. last, no bounds to bisect.
         select = list(dims)
         after = span.last + timedelta(days=1)
@@ -226,7 +248,7 @@ def _click_sql(
         *(f"{expr} AS d{i}" for i, expr in enumerate(select)),
         *(f"SUM({m}) AS {m}" for m in ("clicks", "unique_clicks", "invalid_clicks")),
     ]
-    table = (ClickRollupDaily if daily else ClickRollupHourly)._meta.tablename
+    table = _ROLLUP_TABLES[rollup]._meta.tablename
     return _grouped(table, columns, where, len(dims), postgres=postgres), sql.args
 
 
@@ -238,24 +260,23 @@ def _conversion_sql(
     where = _filters(sql, scope, "created_at", span.conversions[0], span.conversions[-1])
     if scope.advertiser_id is not None:
         where += f" AND advertiser = {sql.bind(scope.advertiser_id)}"
-    # Grouped by status and billable too, with three aggregates, and pivoted in _merge: 15-25 % faster on
-    # PostgreSQL than one row per key with a SUM(CASE ..) per status (docs/benchmarks/stats.md). A key and
-    # currency has at most CONVERSION_SPLIT rows, so the cap keeps today's meaning: more than MAX_ROWS
-    # (key, currency) pairs is too many.
+    # Grouped by status too, with three aggregates, and pivoted in _merge: 10-25 % faster on PostgreSQL than
+    # one row per key with a SUM(CASE ..) per status (docs/benchmarks/stats.md). A key and currency has at
+    # most CONVERSION_SPLIT rows, so the cap keeps its meaning: more than MAX_ROWS (key, currency) pairs is
+    # too many.
     columns = [
         *(f"{expr} AS d{i}" for i, expr in enumerate(select)),
         "currency",
         "status",
-        "billable",
         "COUNT(*) AS n",
-        "SUM(payout) AS payout",
-        "SUM(revenue) AS revenue",
+        "SUM(payout) FILTER (WHERE billable) AS payout",
+        "SUM(revenue) FILTER (WHERE billable) AS revenue",
     ]
     text = _grouped(
         Conversion._meta.tablename,
         columns,
         where,
-        len(dims) + 3,
+        len(dims) + 2,
         postgres=postgres,
         limit=(MAX_ROWS + 1) * CONVERSION_SPLIT,
     )
@@ -321,7 +342,7 @@ def _merge(
     others: set[str] = set()
     names = [f"d{i}" for i in range(len(dims))]
     seen: dict[Key, _Acc] = {}  # by the values as fetched: up to CONVERSION_SPLIT rows per key
-    for row in conversion_rows:  # one row per key, currency, status and billable flag
+    for row in conversion_rows:  # one row per key, currency and status
         raw = tuple(row[n] for n in names)
         target = seen.get(raw)
         if target is None:
@@ -331,9 +352,9 @@ def _merge(
             target.statuses[status] += int(row["n"])
         if row["currency"] != currency:
             others.add(row["currency"])
-        elif row["billable"] and status in EARNING:
-            target.payout += int(row["payout"])
-            target.revenue += int(row["revenue"])
+        elif status in EARNING:  # the sums are over billable conversions only (NULL: none)
+            target.payout += int(row["payout"] or 0)
+            target.revenue += int(row["revenue"] or 0)
     if not dims and not rows:
         rows[()] = _Acc(zero, zero, zero)
     return rows, others
@@ -390,10 +411,10 @@ async def _fetch(text: str, args: list[Any]) -> list[dict[str, Any]]:
 
 
 async def report(
-    principal: Principal, query: StatsQuery, *, now: datetime | None = None, hourly: bool = False
+    principal: Principal, query: StatsQuery, *, now: datetime | None = None, rollup: str = "auto"
 ) -> StatsReport:
-    """The report. ``hourly`` reads clicks from the hourly rollup even where the daily one would serve (the
-    tests and the benchmark compare both paths)."""
+    """The report. ``rollup`` forces the click rollup (one of ``ROLLUPS``; the tests and the benchmark
+    compare them): "hourly", "daily", or "daily_offer" where it serves (else the one "auto" picks)."""
     dims = parse_group_by(query.group_by)
     network = await Network.select(Network.timezone, Network.currency).where(
         Network.id == principal.network_id
@@ -409,7 +430,9 @@ async def report(
     span = period(query.date_from, query.date_to, ZoneInfo(zone_name), now or datetime.now(UTC))
     scope = _scope(principal, query)
     with_clicks = CLICK_DIMENSIONS.issuperset(dims)
-    daily = not hourly and uses_daily(dims)
+    chosen = rollup_for(dims, webmaster_id=scope.webmaster_id)
+    if rollup == "hourly" or (rollup == "daily" and chosen == "daily_offer"):
+        chosen = rollup
     engine = ClickRollupHourly._meta.db
     postgres = engine.engine_type == "postgres"
     conversions = _fetch(*_conversion_sql(dims, scope, span, postgres=postgres))
@@ -418,10 +441,10 @@ async def report(
         conversion_rows = await conversions
     elif engine.current_transaction.get() is None:
         # Two connections, so both sides run at once.
-        clicks = _fetch(*_click_sql(dims, scope, span, postgres=postgres, daily=daily))
+        clicks = _fetch(*_click_sql(dims, scope, span, postgres=postgres, rollup=chosen))
         click_rows, conversion_rows = await asyncio.gather(clicks, conversions)
     else:  # a caller's transaction has one connection
-        click_rows = await _fetch(*_click_sql(dims, scope, span, postgres=postgres, daily=daily))
+        click_rows = await _fetch(*_click_sql(dims, scope, span, postgres=postgres, rollup=chosen))
         conversion_rows = await conversions
     names = [f"d{i}" for i in range(len(dims))]
     pairs = len({(*(r[n] for n in names), r["currency"]) for r in conversion_rows})

@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from network.tracking.tables import (
     Click,
     ClickRollupDaily,
+    ClickRollupDailyOffer,
     ClickRollupHourly,
     ClickRollupInvalidHourly,
     ClickUniqueHourly,
@@ -20,6 +21,7 @@ APP_CONFIG = AppConfig(
     table_classes=[
         Click,
         ClickRollupDaily,
+        ClickRollupDailyOffer,
         ClickRollupHourly,
         ClickRollupInvalidHourly,
         ClickUniqueHourly,

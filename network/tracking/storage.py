@@ -2,8 +2,9 @@
 and daily rollups in the same transaction, fed only by the clicks that were new (docs/clicks.md, "Storage").
 
 The daily rollup (``click_rollup_daily``, read by the stats report) is the hourly one summed per local day of
-the network and without sub1: each hourly row counts on the network's local date of its UTC hour's start.
-A time zone change rebuilds the network's daily rows from its hourly ones (``rebuild_daily``, called by
+the network and without sub1: each hourly row counts on the network's local date of its UTC hour's start;
+``click_rollup_daily_offer`` is the same without webmaster. A time zone change rebuilds the network's daily
+rows (both tables) from its hourly ones (``rebuild_daily``, called by
 network.tenants.service in the transaction that changes the zone). On PostgreSQL each batch first takes a
 shared advisory lock per network (``DAILY_LOCK``) and the rebuild an exclusive one, so a batch either
 commits before the rebuild reads the hourly rows or reads the new zone after the rebuild committed.
@@ -75,6 +76,7 @@ _COLS = ", ".join(COLUMNS)
 _FLAGS = ", ".join(f"({int(f)}, '{f.name.lower()}')" for f in FraudFlag if f.name and f != FraudFlag.NONE)
 _KEY = "network, offer, webmaster, sub1, country, hour"
 _DAILY_KEY = "network, day, offer, webmaster, country"
+_OFFER_KEY = "network, day, offer, country"
 # Advisory lock class (pg_advisory_xact_lock(int, int)) of a network's daily rows: shared by click storage,
 # exclusive for a rebuild. The second key is the network id modulo 2^31 (a collision only makes one wait).
 DAILY_LOCK = 0x63706E64
@@ -252,15 +254,26 @@ WITH new AS ({new}), firsts AS (
         clicks = r.clicks + excluded.clicks,
         unique_clicks = r.unique_clicks + excluded.unique_clicks,
         invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
-), daily AS (
-    -- The same rows summed per local day of their network (UTC for a network id without a row).
-    INSERT INTO click_rollup_daily AS r ({_DAILY_KEY}, clicks, unique_clicks, invalid_clicks)
-    SELECT k.network, (k.hour AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date, k.offer, k.webmaster,
-        k.country, sum(k.clicks), sum(k.uniques), sum(k.invalid)
+), dated AS (
+    -- The same rows on the local day of their network (UTC for a network id without a row).
+    SELECT k.network, (k.hour AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date AS day, k.offer, k.webmaster,
+        k.country, k.clicks, k.uniques, k.invalid
     FROM keyed k LEFT JOIN {_NETWORK} z ON z.id = k.network
-    GROUP BY 1, 2, 3, 4, 5
-    ORDER BY 1, 2, 3, 4, 5
+), daily AS (
+    INSERT INTO click_rollup_daily AS r ({_DAILY_KEY}, clicks, unique_clicks, invalid_clicks)
+    SELECT {_DAILY_KEY}, sum(clicks), sum(uniques), sum(invalid) FROM dated
+    GROUP BY {_DAILY_KEY}
+    ORDER BY {_DAILY_KEY}
     ON CONFLICT ({_DAILY_KEY}) DO UPDATE SET
+        clicks = r.clicks + excluded.clicks,
+        unique_clicks = r.unique_clicks + excluded.unique_clicks,
+        invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
+), daily_offer AS (
+    INSERT INTO click_rollup_daily_offer AS r ({_OFFER_KEY}, clicks, unique_clicks, invalid_clicks)
+    SELECT {_OFFER_KEY}, sum(clicks), sum(uniques), sum(invalid) FROM dated
+    GROUP BY {_OFFER_KEY}
+    ORDER BY {_OFFER_KEY}
+    ON CONFLICT ({_OFFER_KEY}) DO UPDATE SET
         clicks = r.clicks + excluded.clicks,
         unique_clicks = r.unique_clicks + excluded.unique_clicks,
         invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
@@ -372,6 +385,14 @@ _SQLITE_STEPS = (
         clicks = clicks + excluded.clicks,
         unique_clicks = unique_clicks + excluded.unique_clicks,
         invalid_clicks = invalid_clicks + excluded.invalid_clicks""",  # noqa: S608
+    f"""INSERT INTO main.click_rollup_daily_offer ({_OFFER_KEY}, clicks, unique_clicks, invalid_clicks)
+    SELECT network, day, offer_key, country, COUNT(*), SUM(first), SUM(valid = 0)
+    FROM temp.click_batch WHERE true
+    GROUP BY network, day, offer_key, country
+    ON CONFLICT ({_OFFER_KEY}) DO UPDATE SET
+        clicks = clicks + excluded.clicks,
+        unique_clicks = unique_clicks + excluded.unique_clicks,
+        invalid_clicks = invalid_clicks + excluded.invalid_clicks""",  # noqa: S608
 )
 _SQLITE_INSERT = (
     f"INSERT OR IGNORE INTO temp.click_batch ({', '.join((*COLUMNS, *_SQLITE_EXTRA))}) "  # noqa: S608
@@ -437,6 +458,14 @@ FROM main.click_rollup_hourly h JOIN temp.click_daily_map m ON m.hour = h.hour
 WHERE h.network = ?
 GROUP BY h.network, m.day, h.offer, h.webmaster, h.country
 """  # noqa: S608
+# The rollup without webmaster from the daily one, of one network ($1 on PostgreSQL, ? on SQLite).
+_OFFER_REBUILD = f"""
+INSERT INTO click_rollup_daily_offer ({_OFFER_KEY}, clicks, unique_clicks, invalid_clicks)
+SELECT {_OFFER_KEY}, SUM(clicks), SUM(unique_clicks), SUM(invalid_clicks)
+FROM click_rollup_daily WHERE network = {{}}
+GROUP BY {_OFFER_KEY}
+ORDER BY {_OFFER_KEY}
+"""  # noqa: S608
 
 
 async def rebuild_daily(network_id: int) -> int:
@@ -459,8 +488,10 @@ async def rebuild_daily(network_id: int) -> int:
                 raise ValidationError(
                     f"unknown time zone {zone!r} (the database does not know it)", field="timezone"
                 ) from exc
-            await conn.execute("DELETE FROM click_rollup_daily WHERE network = $1", network_id)
+            for table in ("click_rollup_daily", "click_rollup_daily_offer"):
+                await conn.execute(f"DELETE FROM {table} WHERE network = $1", network_id)  # noqa: S608
             await conn.execute(_PG_REBUILD, network_id, zone)
+            await conn.execute(_OFFER_REBUILD.format("$1"), network_id)
             return int(
                 await conn.fetchval("SELECT count(*) FROM click_rollup_daily WHERE network = $1", network_id)
             )
@@ -488,6 +519,8 @@ async def rebuild_daily_sqlite(conn: Any, network_id: int, zone: ZoneInfo) -> No
         hours = [r["h"] for r in await cursor.fetchall()]
     mapping = [(h, day_of(datetime.fromisoformat(h).replace(tzinfo=UTC), zone).isoformat()) for h in hours]
     await conn.executemany("INSERT INTO temp.click_daily_map (hour, day) VALUES (?, ?)", mapping)
-    await conn.execute("DELETE FROM main.click_rollup_daily WHERE network = ?", (network_id,))
+    for table in ("click_rollup_daily", "click_rollup_daily_offer"):
+        await conn.execute(f"DELETE FROM main.{table} WHERE network = ?", (network_id,))  # noqa: S608
     await conn.execute(_SQLITE_REBUILD, (network_id,))
+    await conn.execute(_OFFER_REBUILD.format("?"), (network_id,))
     await conn.execute("DELETE FROM temp.click_daily_map")

@@ -84,15 +84,32 @@ class ClickRollupDaily(Table):
     """The hourly rollup summed per local day of the network, without sub1: clicks per network, offer,
     webmaster, country and ``day``, the network's local date of each hourly row's UTC hour (its start),
     maintained by click storage in the same transaction as the hourly rows; the stats report reads it for
-    every report that needs no sub id (docs/stats.md). ``unique_clicks`` is the sum of the hourly unique
-    counts (first visit per hour), not visitors per day. Rebuilt from the hourly rows when the network's
-    time zone changes (network.tracking.storage.rebuild_daily). Unique key:
+    the reports without sub1 that group or filter by webmaster (docs/stats.md). ``unique_clicks`` is the
+    sum of the hourly unique counts (first visit per hour), not visitors per day. Rebuilt from the hourly
+    rows when the network's time zone changes (network.tracking.storage.rebuild_daily), with
+    ClickRollupDailyOffer. Unique key:
     ``(network, day, offer, webmaster, country)``, plus an index ``(network, webmaster, day)``."""
 
     id = BigSerial(primary_key=True)
     network = BigInt()
     offer = BigInt()
     webmaster = BigInt()
+    country = Varchar(length=2)
+    day = Date()
+    clicks = BigInt()
+    unique_clicks = BigInt()
+    invalid_clicks = BigInt()
+
+
+class ClickRollupDailyOffer(Table):
+    """The daily rollup without webmaster: clicks per network, offer, country and local ``day``, maintained
+    with it (same transaction, same days) for the network-wide reports, which would otherwise read a row per
+    webmaster (10x fewer rows over a month in docs/benchmarks/stats.md). Unique key:
+    ``(network, day, offer, country)``."""
+
+    id = BigSerial(primary_key=True)
+    network = BigInt()
+    offer = BigInt()
     country = Varchar(length=2)
     day = Date()
     clicks = BigInt()

@@ -1,8 +1,8 @@
-"""The daily click rollup against the hourly one, on both engines: the stats report gives the same answer from
-either (day boundaries in non-UTC zones, DST days, a half-hour zone, unique and invalid counts, date and id
-filters), redelivered batches count once, a time zone change rebuilds the daily rows, and the migration's
-backfill leaves the rows click storage writes. Clicks go through click storage, reports through the service
-and tenants.update_network; no mocks."""
+"""The daily click rollups (with and without webmaster) against the hourly one, on both engines: the stats
+report gives the same answer from each (day boundaries in non-UTC zones, DST days, a half-hour zone, unique
+and invalid counts, date and id filters), redelivered batches count once, a time zone change rebuilds the
+daily rows, and the migrations' backfills leave the rows click storage writes. Clicks go through click
+storage, reports through the service and tenants.update_network; no mocks."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from network.tenants.schemas import NetworkUpdate
 from network.tracking.clickid import new_click_id
 from network.tracking.events import ClickEvent
 from network.tracking.storage import day_of, hour_of, rebuild_daily, store
-from network.tracking.tables import ClickRollupDaily, ClickRollupHourly
+from network.tracking.tables import ClickRollupDaily, ClickRollupDailyOffer, ClickRollupHourly
 from tests.conftest import ROOT
 from tests.support.cli import cpanet
 from tests.support.services import POSTGRES_ADMIN_URL, need, scratch_database_name, with_database
@@ -129,6 +129,31 @@ async def _daily(network: int) -> dict[DailyKey, Counts]:
     }
 
 
+async def _daily_offer(network: int) -> dict[DailyKey, Counts]:
+    """The rollup without webmaster, keyed like the daily one with webmaster 0."""
+    rows = await ClickRollupDailyOffer.select().where(ClickRollupDailyOffer.network == network)
+    return {
+        (r["offer"], 0, r["country"], r["day"]): (r["clicks"], r["unique_clicks"], r["invalid_clicks"])
+        for r in rows
+    }
+
+
+def _without_webmaster(daily: dict[DailyKey, Counts]) -> dict[DailyKey, Counts]:
+    out: dict[DailyKey, Counts] = {}
+    for (offer, _, country, day), counts in daily.items():
+        before = out.get((offer, 0, country, day), (0, 0, 0))
+        out[offer, 0, country, day] = (before[0] + counts[0], before[1] + counts[1], before[2] + counts[2])
+    return out
+
+
+async def _check_rollups(network: int, zone: ZoneInfo) -> dict[DailyKey, Counts]:
+    """Both daily rollups as the hourly one summed by the definition; returns the daily rows."""
+    daily = await _daily(network)
+    assert daily == await _daily_from_hourly(network, zone)
+    assert await _daily_offer(network) == _without_webmaster(daily)
+    return daily
+
+
 async def _daily_from_hourly(network: int, zone: ZoneInfo) -> dict[DailyKey, Counts]:
     """The definition, in Python: each hourly row on the local date of its hour's start."""
     out: dict[DailyKey, Counter[str]] = {}
@@ -171,11 +196,11 @@ async def _both_paths_agree(network: int, around: date) -> int:
     for query in _queries(around):
         assert uses_daily(service.parse_group_by(query.group_by))
         for principal in (staff, webmaster):
-            daily = await service.report(principal, query)
-            hourly = await service.report(principal, query, hourly=True)
-            assert daily == hourly, (principal.role, query)
+            served = await service.report(principal, query)
+            for rollup in ("hourly", "daily"):
+                assert served == await service.report(principal, query, rollup=rollup), (rollup, query)
             if principal is staff:
-                counted += daily.totals.clicks or 0
+                counted += served.totals.clicks or 0
     return counted
 
 
@@ -191,7 +216,7 @@ async def test_daily_and_hourly_reports_are_the_same(bound: None, zone_name: str
     rng = random.Random(f"{zone_name}{around}")
     events = _clicks(network, zone, around, rng)
     await _store(events)
-    assert await _daily(network) == await _daily_from_hourly(network, zone)
+    await _check_rollups(network, zone)
     assert await _both_paths_agree(network, around) > 0
     # And both are right: the clicks whose hour starts on the day, invalid ones, and fewer unique than clicks.
     staff = Principal(network_id=network, user_id=1, role=Role.STAFF)
@@ -216,13 +241,11 @@ async def test_redelivered_batches_count_once_in_the_daily_rollup(bound: None) -
     half = len(events) // 2
     await _store(events[:half])
     await _store(events[:half])  # the same batches again
-    await _store(
-        events[half - 30 :] + events[half : half + 5], size=len(events)
-    )  # overlapping, a click twice
-    daily = await _daily(network)
+    # Overlapping the stored ones, with a click twice in the batch:
+    await _store(events[half - 30 :] + events[half : half + 5], size=len(events))
+    daily = await _check_rollups(network, zone)
     assert sum(c[0] for c in daily.values()) == len(events)
     assert sum(c[2] for c in daily.values()) == sum(not e.valid for e in events)
-    assert daily == await _daily_from_hourly(network, zone)
     await _both_paths_agree(network, around)
 
 
@@ -234,26 +257,25 @@ async def test_a_time_zone_change_rebuilds_the_daily_rows(bound: None) -> None:
     admin = await _first_admin(network, f"admin-{next(_tags)}@example.com", "not-a-real-hash")
     events = _clicks(network, berlin, around, random.Random(3))
     await _store(events)
-    assert await _daily(network) == await _daily_from_hourly(network, berlin)
+    await _check_rollups(network, berlin)
     assert (await tenants.update_network(admin, NetworkUpdate(timezone="Asia/Kolkata"))).timezone == (
         "Asia/Kolkata"
     )
-    rebuilt = await _daily(network)
-    assert rebuilt == await _daily_from_hourly(network, kolkata)
+    rebuilt = await _check_rollups(network, kolkata)
     assert rebuilt != await _daily_from_hourly(network, berlin)
     # Clicks stored after the change land on the new zone's days; both report paths still agree.
     more = _clicks(network, kolkata, around, random.Random(4))
     await _store(more)
-    assert await _daily(network) == await _daily_from_hourly(network, kolkata)
+    await _check_rollups(network, kolkata)
     await _both_paths_agree(network, around)
     staff = Principal(network_id=network, user_id=1, role=Role.STAFF)
     one_day = await service.report(staff, StatsQuery(date_from=around, date_to=around, group_by=""))
     assert one_day.totals.clicks == _expected_clicks(events + more, kolkata, around, around)["clicks"]
     # Another change of something else leaves the rows; the rebuild is idempotent; no clicks, no rows.
-    before = await _daily(network)
+    before = await _daily(network), await _daily_offer(network)
     await tenants.update_network(admin, NetworkUpdate(name="Renamed"))
-    assert await rebuild_daily(network) == len(before)
-    assert await _daily(network) == before
+    assert await rebuild_daily(network) == len(before[0])
+    assert (await _daily(network), await _daily_offer(network)) == before
     assert await rebuild_daily(await _network("UTC")) == 0
 
 
@@ -261,34 +283,37 @@ TABLE_MIGRATION = "2026-12-02T17:54:06:473018"
 
 
 def _piccolo(url: str, *args: str) -> None:
-    subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "piccolo.main", "migrations", *args],
         cwd=ROOT,
         env={**os.environ, "PICCOLO_CONF": "network.piccolo_conf", "CPANET_DATABASE_URL": url},
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
     )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 async def _rows_then_backfill(url: str) -> None:
-    """Clicks stored by storage in two zones; then the daily table dropped and migrated again (as on a
-    database that had only the hourly rollup): the backfill leaves the rows storage had written."""
+    """Clicks stored by storage in three zones and for a network id without a row; then the daily tables
+    dropped and migrated again (as on a database that had only the hourly rollup): the backfills leave the
+    rows storage had written."""
     bind_tables(build_engine(DatabaseSettings(url=url, pool_min=0, pool_max=0)))
-    written: dict[int, dict[DailyKey, Counts]] = {}
+    written: dict[int, tuple[dict[DailyKey, Counts], dict[DailyKey, Counts]]] = {}
     for zone_name, around in ZONES[:3]:
         network = await _network(zone_name)
         await _store(_clicks(network, ZoneInfo(zone_name), around, random.Random(zone_name)))
-        written[network] = await _daily(network)
-        assert written[network]
+        written[network] = await _daily(network), await _daily_offer(network)
+        assert all(written[network])
     unknown = 1 << 45  # clicks of a network id without a network row count on UTC days
     await _store(_clicks(unknown, ZoneInfo("UTC"), date(2025, 1, 1), random.Random(1)))
-    written[unknown] = await _daily(unknown)
+    written[unknown] = await _daily(unknown), await _daily_offer(unknown)
     await asyncio.to_thread(
         _piccolo, url, "backwards", "tracking", f"--migration_id={TABLE_MIGRATION}", "--auto_agree"
     )
     await asyncio.to_thread(_piccolo, url, "forwards", "tracking")
     for network, rows in written.items():
-        assert await _daily(network) == rows
+        assert (await _daily(network), await _daily_offer(network)) == rows
 
 
 async def _admin(sql: str) -> None:
@@ -301,7 +326,7 @@ async def _admin(sql: str) -> None:
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_the_migration_backfills_the_daily_rollup(engine: str, tmp_path: Path) -> None:
-    bound = {table: table._meta.db for table in all_tables()}
+    bound = {table: table._meta._db for table in all_tables()}  # None when no test bound them yet
     if engine == "sqlite":
         url = f"sqlite:///{tmp_path / 'backfill.sqlite3'}"
     else:
@@ -315,6 +340,6 @@ def test_the_migration_backfills_the_daily_rollup(engine: str, tmp_path: Path) -
         asyncio.run(_rows_then_backfill(url))
     finally:
         for table, previous in bound.items():
-            table._meta.db = previous
+            table._meta._db = previous
         if engine == "postgresql":
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

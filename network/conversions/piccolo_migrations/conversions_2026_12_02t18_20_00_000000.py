@@ -3,9 +3,10 @@
 The report reads a network's conversions created in a period: ``network = .. AND created_at >= .. AND
 created_at < ..``. The single-column indexes on ``network`` and ``created_at`` serve that only by reading
 every network's conversions of the period (or every conversion of the network); with this index a network
-reads its own rows of the period only. It costs one more index entry per new conversion and per update that
-is not HOT (``status`` has an index of its own, so a status change already is not). Plain CREATE INDEX (migrations run in a transaction): on a
-large existing table it blocks writes to ``conversion`` while it builds.
+reads its own rows of the period only. It costs one more index entry per new conversion and per update
+that is not HOT (``status`` has an index of its own, so a status change already is not). Plain CREATE
+INDEX (migrations run in a transaction): on a large existing table it blocks writes to ``conversion``
+while it builds.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager

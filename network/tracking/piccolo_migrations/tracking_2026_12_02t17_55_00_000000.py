@@ -5,11 +5,13 @@ with ``country`` COLLATE "C" and room on each page for HOT counter updates, as f
 index ``(network, webmaster, day)`` for a webmaster's own report. Then every network's hourly rows are summed
 into daily rows, each hour on its network's local date (the hour's start in ``network.timezone``; UTC for
 rollup rows of a network id without a row), the same rows click storage would have written. PostgreSQL does
-it in one ``INSERT .. SELECT`` with ``AT TIME ZONE``; SQLite, which has no time zones, per network with the
-days of its hours computed in Python (network.tracking.storage.rebuild_daily_sqlite). The backfill runs in
+it in one ``INSERT .. SELECT`` with ``AT TIME ZONE``; SQLite, which has no time zones, with the days of the
+distinct hours computed in Python (as network.tracking.storage.rebuild_daily_sqlite does; not imported,
+so that this migration stays what it was when later migrations add tables). The backfill runs in
 the migration's transaction: click storage waits for it (the new table is locked until it commits).
 """
 
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -43,15 +45,33 @@ ORDER BY 1, 2, 3, 4, 5
 """  # noqa: S608 (constants only)
 
 
-async def _sqlite(conn) -> None:
-    from network.tracking.storage import rebuild_daily_sqlite
+SQLITE_BACKFILL = f"""
+INSERT INTO click_rollup_daily ({KEY}, clicks, unique_clicks, invalid_clicks)
+SELECT h.network, m.day, h.offer, h.webmaster, h.country, SUM(h.clicks), SUM(h.unique_clicks),
+    SUM(h.invalid_clicks)
+FROM click_rollup_hourly h JOIN temp.click_daily_backfill m ON m.network = h.network AND m.hour = h.hour
+GROUP BY h.network, m.day, h.offer, h.webmaster, h.country
+"""  # noqa: S608 (constants only)
 
-    async with conn.execute("SELECT DISTINCT network AS n FROM click_rollup_hourly") as cursor:
-        networks = [int(r["n"]) for r in await cursor.fetchall()]
-    for network in networks:
-        async with conn.execute("SELECT timezone AS tz FROM network WHERE id = ?", (network,)) as cursor:
-            row = await cursor.fetchone()
-        await rebuild_daily_sqlite(conn, network, ZoneInfo(row["tz"] if row else "UTC"))
+
+async def _sqlite(conn) -> None:
+    """The day of each (network, hour) computed here (SQLite has no time zones), joined in through a
+    temporary table; the hours as stored text, so that they compare equal."""
+    async with conn.execute(
+        "SELECT DISTINCT h.network AS n, h.hour || '' AS h, z.timezone AS tz "
+        "FROM click_rollup_hourly h LEFT JOIN network z ON z.id = h.network"
+    ) as cursor:
+        hours = await cursor.fetchall()
+    await conn.execute("CREATE TEMP TABLE click_daily_backfill (network INTEGER, hour TEXT, day TEXT)")
+    zones = {}
+    mapping = []
+    for row in hours:
+        zone = zones.setdefault(row["tz"], ZoneInfo(row["tz"] or "UTC"))
+        hour = datetime.fromisoformat(row["h"]).replace(tzinfo=UTC)
+        mapping.append((row["n"], row["h"], hour.astimezone(zone).date().isoformat()))
+    await conn.executemany("INSERT INTO temp.click_daily_backfill VALUES (?, ?, ?)", mapping)
+    await conn.execute(SQLITE_BACKFILL)
+    await conn.execute("DROP TABLE temp.click_daily_backfill")
 
 
 async def forwards() -> MigrationManager:
