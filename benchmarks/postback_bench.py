@@ -685,6 +685,15 @@ async def _slow_queries(url: str, network: int) -> list[str]:
             network,
             [account],
         )
+        shards = await conn.fetchval(
+            "SELECT count(*) FROM account_balance WHERE network = $1 AND account = $2", network, account
+        )
+        kept = await conn.fetchval(
+            "EXPLAIN (ANALYZE, FORMAT JSON) SELECT currency, sum(balance) FROM account_balance "
+            "WHERE network = $1 AND account = $2 GROUP BY currency",
+            network,
+            account,
+        )
         click_id = await conn.fetchval("SELECT click_id FROM click ORDER BY created_at DESC LIMIT 1")
         click = await conn.fetchval(
             "EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM click WHERE network = $1 AND click_id = $2 LIMIT 1",
@@ -697,8 +706,10 @@ async def _slow_queries(url: str, network: int) -> list[str]:
     finally:
         await conn.close()
     return [
-        f"the balance gate's SUM over the postings of the busiest prepaid account ({rows:,} rows): "
-        + _timing(balance),
+        f"the busiest prepaid account's balance summed from its postings ({rows:,} rows, what the balance "
+        f"gate read before 2026-12-02): " + _timing(balance),
+        f"the same balance as the gate reads it now, from `account_balance` ({shards} shard rows): "
+        + _timing(kept),
         f"a click by click id, which probes each of the {partitions} partitions of `click` (no `created_at` "
         f"in the query to prune them): " + _timing(click),
     ]

@@ -34,6 +34,8 @@ class Prefetched:
     generation: int
     prepaid: dict[str, int]
     click: Row | None
+    # The id the conversion will have (taken from its sequence when the click was found, as an INSERT would).
+    conversion_id: int | None
 
 
 PREFETCH_SQL = """
@@ -41,6 +43,8 @@ SELECT g."generation" AS "_cpanet_generation",
        (SELECT coalesce(json_object_agg(s."currency", s."total"), '{}')::text
         FROM (SELECT "currency", SUM("balance") AS "total" FROM "account_balance"
               WHERE "network" = $1 AND "account" = $2 GROUP BY "currency") s) AS "_cpanet_prepaid",
+       CASE WHEN c."id" IS NOT NULL THEN nextval(pg_get_serial_sequence('conversion', 'id'))
+       END AS "_cpanet_conversion_id",
        c.*
 FROM "postback_cache_generation" g
 LEFT JOIN LATERAL (
@@ -66,7 +70,9 @@ async def prefetch(*, tenant_id: int, advertiser_id: int, click_id: str) -> Pref
         return None
     generation = int(row.pop("_cpanet_generation"))
     prepaid = {str(k): int(v) for k, v in jsoncol.load(row.pop("_cpanet_prepaid")).items()}
-    return Prefetched(generation, prepaid, row if row.get("id") is not None else None)
+    conversion_id = row.pop("_cpanet_conversion_id")
+    click = row if row.get("id") is not None else None
+    return Prefetched(generation, prepaid, click, None if conversion_id is None else int(conversion_id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,15 +49,7 @@ async def reserve(
     audit row, which makes every click node rebuild its snapshot and send the offer's clicks to trafficback
     until the period ends (network/tracking/snapshot.py reads the usage)."""
 
-    async def load() -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = await OfferCap.select().where(
-            (OfferCap.network == tenant_id)
-            & (OfferCap.offer == offer_id)
-            & OfferCap.metric.is_in(["conversions", "budget"])
-        )
-        return rows
-
-    caps = await cache.cached("caps", (tenant_id, offer_id), load)
+    caps = await _caps(tenant_id, offer_id)
     done: list[Reservation] = []
     for cap in sorted(caps, key=lambda c: (c["metric"], c["period"], c["scope"])):
         amount = 1 if cap["metric"] == "conversions" else payout
@@ -88,6 +80,25 @@ async def reserve(
                 reason=f"the {_label(cap)} cap is reached: clicks go to trafficback until the period ends",
             )
     return None
+
+
+async def _caps(tenant_id: int, offer_id: int) -> list[dict[str, Any]]:
+    """The offer's conversion and budget caps; cached on the postback path (conversions/cache.py)."""
+
+    async def load() -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await OfferCap.select().where(
+            (OfferCap.network == tenant_id)
+            & (OfferCap.offer == offer_id)
+            & OfferCap.metric.is_in(["conversions", "budget"])
+        )
+        return rows
+
+    return await cache.cached("caps", (tenant_id, offer_id), load)
+
+
+async def defined(*, tenant_id: int, offer_id: int) -> bool:
+    """Whether a conversion of the offer has caps to reserve."""
+    return bool(await _caps(tenant_id, offer_id))
 
 
 def _key(tenant_id: int, offer_id: int, r: Reservation):  # type: ignore[no-untyped-def]

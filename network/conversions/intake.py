@@ -342,10 +342,41 @@ async def _decide(
     sale = _sale(data, currency)
     priced = await price(tenant_id=tenant_id, a=a, data=data, goal=goal, sale=sale, now=got.at, net=net)
     dedup = data.order_id or f"click:{a.click['click_id'] if a.click else data.coupon or data.lead}:{goal}"
+    prepaid = None if prefetched is None else prefetched.prepaid
+    conversion_id = None if prefetched is None else prefetched.conversion_id
+    if conversion_id is not None:
+        done = await _write_at_once(
+            credential,
+            data,
+            got,
+            a,
+            goal,
+            sale,
+            priced,
+            requested,
+            dedup,
+            finance,
+            net,
+            prepaid,
+            conversion_id,
+        )
+        if done is not None:
+            return done
     async with atomic():
-        prepaid = None if prefetched is None else prefetched.prepaid
         answer, logged = await _write(
-            credential, data, got, a, goal, sale, priced, requested, dedup, finance, net, prepaid
+            credential,
+            data,
+            got,
+            a,
+            goal,
+            sale,
+            priced,
+            requested,
+            dedup,
+            finance,
+            net,
+            prepaid,
+            conversion_id,
         )
         if answer.decision in {"accepted", "updated"} and not logged:
             await _log(tenant_id, credential.advertiser_id, data, got, answer)
@@ -419,7 +450,7 @@ async def _duplicate(credential: Credential, row: Row, requested: str | None, go
     return _answer(row, "duplicate", f"order already recorded as conversion {row['id']} ({row['status']})")
 
 
-async def _write(
+async def _new_values(
     credential: Credential,
     data: PostbackInput,
     got: Received,
@@ -432,13 +463,11 @@ async def _write(
     finance: policy.FinancePolicy,
     net: dict[str, str],
     prepaid: dict[str, int] | None,
-) -> tuple[Answer, bool]:
-    """The conversion and everything it writes; also whether the postback log row is written already.
+) -> tuple[Row, _Settled]:
+    """A new conversion's columns with its final status (before caps), and what decided them.
     ``prepaid``: the advertiser's prepaid balances, read before the transaction with the click (READ
     COMMITTED: the same as reading them first thing in it); None: read them here."""
     tenant_id = credential.network_id
-    # PostgreSQL: fixed SQL on the transaction's own connection, the rows after the conversion's in one
-    # statement (pg_writes.py). SQLite: the same rows through piccolo.
     conn = pg.connection()
     offer_id = int(a.offer["id"])
     currency = a.offer["currency"]
@@ -493,6 +522,39 @@ async def _write(
         "updated_at": got.at,
         **settled.outcome(None),
     }
+    return values, settled
+
+
+async def _write(
+    credential: Credential,
+    data: PostbackInput,
+    got: Received,
+    a: Attributed,
+    goal: str,
+    sale: Decimal | None,
+    priced: Priced,
+    requested: str | None,
+    dedup: str,
+    finance: policy.FinancePolicy,
+    net: dict[str, str],
+    prepaid: dict[str, int] | None,
+    conversion_id: int | None,
+) -> tuple[Answer, bool]:
+    """The conversion and everything it writes, in the caller's transaction; also whether the postback log
+    row is written already. ``conversion_id``: the id taken for it in advance (attribution.prefetch), else
+    the column's default."""
+    tenant_id = credential.network_id
+    # PostgreSQL: fixed SQL on the transaction's own connection, the rows after the conversion's in one
+    # statement (pg_writes.py). SQLite: the same rows through piccolo.
+    conn = pg.connection()
+    offer_id = int(a.offer["id"])
+    currency = a.offer["currency"]
+    payout = to_minor(priced.payout, currency)
+    values, settled = await _new_values(
+        credential, data, got, a, goal, sale, priced, requested, dedup, finance, net, prepaid
+    )
+    if conversion_id is not None:
+        values = {"id": conversion_id, **values}
     # The dedup key is claimed first: a concurrent identical postback waits on the unique index and then
     # finds this row, so exactly one of them reserves caps and posts to the ledger.
     if conn is not None:
@@ -582,6 +644,75 @@ async def _write(
     if billable:
         await enqueue.for_conversion(row, event=status, previous=None)
     return answer, False
+
+
+async def _write_at_once(
+    credential: Credential,
+    data: PostbackInput,
+    got: Received,
+    a: Attributed,
+    goal: str,
+    sale: Decimal | None,
+    priced: Priced,
+    requested: str | None,
+    dedup: str,
+    finance: policy.FinancePolicy,
+    net: dict[str, str],
+    prepaid: dict[str, int] | None,
+    conversion_id: int,
+) -> Answer | None:
+    """PostgreSQL, the common case: the conversion and all its rows (event, ledger, audit, outbox, log) in
+    one statement that is its own transaction (pg_writes.create). None when it does not apply (the offer has
+    caps to reserve, the balance gate pauses the offer, or the dedup key is taken: nothing written then);
+    the caller then runs the transaction path, which finds the duplicate."""
+    values, _settled = await _new_values(
+        credential, data, got, a, goal, sale, priced, requested, dedup, finance, net, prepaid
+    )
+    tenant_id, offer_id = credential.network_id, int(a.offer["id"])
+    status, reason, detail, billable = (
+        values["status"],
+        values["reason"],
+        values["reason_detail"],
+        values["billable"],
+    )
+    if billable and await caps.defined(tenant_id=tenant_id, offer_id=offer_id):
+        return None
+    if (
+        reason == "advertiser_balance"
+        and finance.balance_gate == "pause_offer"
+        and a.offer["status"] == "active"
+    ):
+        return None
+    row: Row = {"id": conversion_id, **values}
+    decision = "accepted" if billable else "rejected"
+    message = detail or f"conversion {conversion_id} recorded as {status}"
+    answer = _answer(row, decision, message)
+    from network.outgoing import enqueue
+
+    logged = decision == "accepted"
+    created = await pg_writes.create(
+        row,
+        at=datetime.now(UTC),
+        reason=reason,
+        comment=detail,
+        # A new conversion has posted nothing yet: its ledger difference is its target.
+        legs=ledger_effects.difference(ledger_effects.target(row), []),
+        audit_after=jsoncol.dump(
+            {
+                "status": status,
+                "reason": reason,
+                "payout": str(priced.payout),
+                "terms_version": a.terms_version,
+            }
+        ),
+        audit_reason=detail or reason,
+        deliveries=await enqueue.plan(row, event=status, previous=None) if billable else [],
+        log=_log_row(credential.advertiser_id, data, got, answer) if logged else None,
+    )
+    if created is None:
+        return None
+    # A refused conversion's log row is written by process(), after it, as on the transaction path.
+    return _answer(created, decision, message)
 
 
 async def _pause_for_balance(tenant_id: int, offer: Row) -> None:
