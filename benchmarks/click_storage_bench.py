@@ -163,6 +163,7 @@ def migrate(url: str) -> None:
 async def reset(conn: Any) -> None:
     await conn.execute(
         "TRUNCATE click, click_unique_hourly, click_rollup_hourly, click_rollup_invalid_hourly, "
+        "click_rollup_daily, click_rollup_daily_offer, "
         "click_copy_baseline"
     )
     await conn.execute("CHECKPOINT")

@@ -1,7 +1,8 @@
 """The stats report on PostgreSQL over a month of rollups: 10M clicks in 30 days and 200k conversions.
 
 Run:  .venv/bin/python benchmarks/stats_bench.py [--clicks N] [--conversions N] [--runs R] [--http-runs R]
-                                                 [--keep] [--no-http] [--no-daily]
+                                                 [--hourly-runs R] [--keep] [--reuse] [--no-http]
+                                                 [--no-hourly] [--no-sides]
 
 Creates the scratch database ``cpanet_stats_bench`` on 127.0.0.1 (dropped first if a previous run left it, and
 at the end unless ``--keep``; nothing else is touched), migrates it with ``cpanet db migrate``, then:
@@ -14,11 +15,20 @@ at the end unless ``--keep``; nothing else is touched), migrates it with ``cpane
    is Zipf-like (rank = 2000 * u^6: the top webmaster sends 28 % of the clicks, the top 20 about half); each
    webmaster runs 4 offers and 3 countries of its own (skewed) and up to 50 sub1 values (rank = 50 * u^4).
    The rollup key is dropped while loading and rebuilt after: the table ends as migrated, only faster.
+   The daily rollups (``click_rollup_daily``, and ``click_rollup_daily_offer`` without webmaster) are then
+   built from the hourly rows by ``network.tracking.storage.rebuild_daily``, the function a time zone change
+   runs: the rows click storage would have written for the same clicks (each hourly row summed into its
+   local day).
 3. N conversions over the same 30 days and the same skew, every status, 3 % in EUR.
-4. The report through ``network.stats.service.report`` with a staff principal (warm-up + R runs), then
-   through HTTP (the app served by ``cpanet serve``, httpx on loopback; warm-up + --http-runs runs).
-5. Unless ``--no-daily``: the service's click query alone against a daily rollup without sub1 built from the
-   hourly one (a prototype table in this scratch database only), for the reports that do not need sub1.
+4. The report through ``network.stats.service.report`` with a staff principal (warm-up + R runs), clicks
+   from the rollup the service picks (printed after each report). Unless ``--no-sides``, each side alone
+   (the click query, the conversion query; the service runs them at once on two connections). Unless
+   ``--no-hourly``, the same reports forced onto the hourly rollup (``rollup="hourly"``, --hourly-runs
+   runs), each checked to give the same report as served. Then through HTTP (the app served by
+   ``cpanet serve``, httpx on loopback; warm-up + --http-runs runs).
+
+``--reuse`` skips steps 1-3: it migrates the database a ``--keep`` run left (new migrations backfill their
+tables from the rows there) and times its data, for a second look without generating 10M clicks again.
 
 Prints p50, p95 and max per report against the goal of 200 ms. Figures: docs/benchmarks/stats.md.
 """
@@ -55,8 +65,10 @@ from network.errors import ValidationError
 from network.principal import Principal
 from network.settings import DatabaseSettings
 from network.stats import service
+from network.stats.schemas import StatsReport
 from network.stats.service import StatsQuery
 from network.tenants import service as tenants
+from network.tracking.storage import rebuild_daily
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -255,6 +267,13 @@ def reports(first_wm: int, first_offer: int, start: date, end: date) -> list[tup
     ]
 
 
+async def answer(principal: Principal, query: StatsQuery) -> StatsReport | None:
+    try:
+        return await service.report(principal, query)
+    except ValidationError:
+        return None
+
+
 async def via_service(principal: Principal, query: StatsQuery) -> str:
     try:
         result = await service.report(principal, query)
@@ -317,83 +336,155 @@ def serve(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the server did not start")
 
 
-async def build_daily(conn: asyncpg.Connection) -> int:
-    """Prototype: the hourly rollup summed per local day of the network and without sub1; ``hour`` holds the
-    day's start, so that the service's own click query runs on it unchanged but for the table name."""
-    await conn.execute("DROP TABLE IF EXISTS stats_bench_daily")
-    await conn.execute("SET work_mem = '256MB'")
-    await conn.execute(
-        "CREATE TABLE stats_bench_daily (network bigint, offer bigint, webmaster bigint, "
-        'country varchar(2) COLLATE "C", hour timestamptz, clicks bigint, unique_clicks bigint, '
-        "invalid_clicks bigint)"
+async def reused(conn: asyncpg.Connection) -> tuple[int, date, date, tuple[int, int, int]]:
+    """The network, period and first ids of the data a ``--keep`` run left."""
+    network_id = int(await conn.fetchval("SELECT id FROM network WHERE slug = 'stats-bench'"))
+    first, last = await conn.fetchrow(
+        "SELECT min(day), max(day) FROM click_rollup_daily WHERE network = $1", network_id
     )
-    await conn.execute(
-        "INSERT INTO stats_bench_daily SELECT network, offer, webmaster, country, "
-        "date_trunc('day', hour AT TIME ZONE $1) AT TIME ZONE $1, sum(clicks), sum(unique_clicks), "
-        "sum(invalid_clicks) FROM click_rollup_hourly GROUP BY 1, 2, 3, 4, 5 ORDER BY 5",
-        ZONE,
-    )
-    await conn.execute(
-        "ALTER TABLE stats_bench_daily ADD PRIMARY KEY (network, hour, offer, webmaster, country)"
-    )
-    await conn.execute("CREATE INDEX ON stats_bench_daily (network, webmaster, hour)")
-    await conn.execute("VACUUM ANALYZE stats_bench_daily")
-    return int(await conn.fetchval("SELECT count(*) FROM stats_bench_daily"))
+    ids = [
+        int(await conn.fetchval(f"SELECT min(id) FROM {t} WHERE network = $1", network_id))  # noqa: S608
+        for t in ("advertiser", "offer", "webmaster")
+    ]
+    return network_id, first, last, (ids[0], ids[1], ids[2])
 
 
-async def daily_clicks(principal: Principal, query: StatsQuery, zone: ZoneInfo) -> str:
+async def build_daily(network_id: int) -> int:
+    """Both daily rollups from the hourly one, by the service function a time zone change runs; returns the
+    rows of the one with webmaster."""
+    rows = await rebuild_daily(network_id)
+    conn = await asyncpg.connect(URL)
+    try:
+        await conn.execute("VACUUM ANALYZE click_rollup_daily")
+        await conn.execute("VACUUM ANALYZE click_rollup_daily_offer")
+    finally:
+        await conn.close()
+    return rows
+
+
+async def side(principal: Principal, query: StatsQuery, zone: ZoneInfo, which: str) -> str:
+    """One side of the report alone: the service's own click or conversion query, as it runs it."""
     dims = service.parse_group_by(query.group_by)
     span = service.period(query.date_from, query.date_to, zone, datetime.now(UTC))
-    text, args = service._click_sql(dims, service._scope(principal, query), span, postgres=True)
-    rows = await service._fetch(text.replace("click_rollup_hourly", "stats_bench_daily"), args)
+    scope = service._scope(principal, query)
+    if which == "clicks":
+        rollup = service.rollup_for(dims, webmaster_id=scope.webmaster_id)
+        text, args = service._click_sql(dims, scope, span, postgres=True, rollup=rollup)
+    else:
+        text, args = service._conversion_sql(dims, scope, span, postgres=True)
+    rows = await service._fetch(text, args)
     return f"{len(rows)} rows"
+
+
+async def hourly_vs_daily(principal: Principal, query: StatsQuery, daily: StatsReport | None) -> str:
+    try:
+        result = await service.report(principal, query, rollup="hourly")
+    except ValidationError as exc:
+        return f"422 ({exc.detail[:40]}...)"
+    same = "same report as served" if result == daily else "DIFFERENT from the report served"
+    return f"{len(result.rows)} rows, {same}"
 
 
 async def main(args: argparse.Namespace) -> None:
     began = time.monotonic()
     log(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     log("load average at start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
-    await admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    await admin(f'CREATE DATABASE "{DATABASE}"')
+    if not args.reuse:
+        await admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await admin(f'CREATE DATABASE "{DATABASE}"')
     server: subprocess.Popen[bytes] | None = None
     engine = build_engine(DatabaseSettings(url=URL, pool_min=1, pool_max=4))
     try:
         t0 = time.perf_counter()
-        migrate()
+        migrate()  # with --reuse: the migrations added since the data was made (and their backfills)
         log(f"migrated in {time.perf_counter() - t0:.1f} s")
         bind_tables(engine)
         await start_engine(engine, DatabaseSettings(url=URL, pool_min=1, pool_max=4))
-        network_id = await tenants.create_network(
-            slug="stats-bench", name="Stats bench", tracking_host="stats-bench.example", timezone=ZONE
-        )
-        staff = await _first_admin(network_id, "bench@example.com", "x")
-        key = (await authn.create_api_key(staff, ApiKeyCreate(name="bench"), 1_000_000)).secret
         zone = ZoneInfo(ZONE)
-        today = datetime.now(zone).date()
-        first_day = today - timedelta(days=DAYS - 1)
-        start = datetime.combine(first_day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
         conn = await asyncpg.connect(URL)
         try:
-            t0 = time.perf_counter()
-            first_adv, first_offer, first_wm = await seed_parties(conn, network_id)
-            rows = await seed_rollups(network_id, first_offer, first_wm, args.clicks, start)
-            log(
-                f"rollups: {args.clicks:,} clicks over {DAYS} days -> {rows:,} hourly rows "
-                f"({rows / (24 * DAYS):,.0f} per hour, {args.clicks / rows:.2f} clicks per row) "
-                f"in {time.perf_counter() - t0:.1f} s"
-            )
-            t0 = time.perf_counter()
-            await seed_conversions(
-                conn, (network_id, first_adv, first_offer, first_wm), args.conversions, start
-            )
-            log(f"conversions: {args.conversions:,} in {time.perf_counter() - t0:.1f} s")
+            if args.reuse:
+                network_id, first_day, today, ids = await reused(conn)
+                first_adv, first_offer, first_wm = ids
+                tag = f"{time.time():.0f}"
+                log(f"reusing the data of a --keep run: {first_day} .. {today}")
+            else:
+                network_id = await tenants.create_network(
+                    slug="stats-bench", name="Stats bench", tracking_host="stats-bench.example", timezone=ZONE
+                )
+                today = datetime.now(zone).date()
+                first_day = today - timedelta(days=DAYS - 1)
+                tag = ""
+            staff = await _first_admin(network_id, f"bench{tag}@example.com", "x")
+            key = (await authn.create_api_key(staff, ApiKeyCreate(name="bench"), 1_000_000)).secret
+            start = datetime.combine(first_day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+            if not args.reuse:
+                t0 = time.perf_counter()
+                first_adv, first_offer, first_wm = await seed_parties(conn, network_id)
+                rows = await seed_rollups(network_id, first_offer, first_wm, args.clicks, start)
+                log(
+                    f"rollups: {args.clicks:,} clicks over {DAYS} days -> {rows:,} hourly rows "
+                    f"({rows / (24 * DAYS):,.0f} per hour, {args.clicks / rows:.2f} clicks per row) "
+                    f"in {time.perf_counter() - t0:.1f} s"
+                )
+                t0 = time.perf_counter()
+                daily_rows = await build_daily(network_id)
+                log(
+                    f"daily rollups by storage.rebuild_daily in {time.perf_counter() - t0:.1f} s: "
+                    f"{daily_rows:,} rows with webmaster ({daily_rows / DAYS:,.0f} per day)"
+                )
+                t0 = time.perf_counter()
+                await seed_conversions(
+                    conn, (network_id, first_adv, first_offer, first_wm), args.conversions, start
+                )
+                log(f"conversions: {args.conversions:,} in {time.perf_counter() - t0:.1f} s")
+            for table in (
+                "click_rollup_hourly",
+                "click_rollup_daily",
+                "click_rollup_daily_offer",
+                "conversion",
+            ):
+                n = await conn.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
+                log(f"  {table}: {n:,} rows")
             cases = reports(first_wm, first_offer, first_day, today)
             log(f"\nservice.report(), staff, {first_day} .. {today} ({ZONE}), warm-up + {args.runs} runs:")
             budget = Budget(args.budget, args.deadline - (time.monotonic() - began))
+            answers: dict[str, StatsReport | None] = {}
             for name, params in cases:
                 query = StatsQuery(**params)
                 times, outcome = await timed(args.runs, functools.partial(via_service, staff, query), budget)
-                log(f"  {name:36} {summary(times)}  -> {outcome}")
+                dims = service.parse_group_by(query.group_by)
+                path = (
+                    service.rollup_for(dims, webmaster_id=query.webmaster_id) if "goal" not in dims else "-"
+                )
+                log(f"  {name:36} {summary(times)}  -> {outcome} ({path})")
+                answers[name] = await answer(staff, query)
+            if not args.no_sides:
+                for which in ("clicks", "conversions"):
+                    log(f"\n{which} side alone (the service's own query), warm-up + {args.runs} runs:")
+                    for name, params in cases:
+                        query = StatsQuery(**params)
+                        if which == "clicks" and "goal" in query.group_by:
+                            continue
+                        if budget.spent:
+                            log(f"  {name:36} skipped: out of time")
+                            continue
+                        call = functools.partial(side, staff, query, zone, which)
+                        times, outcome = await timed(args.runs, call, budget)
+                        log(f"  {name:36} {summary(times)}  -> {outcome}")
+            if not args.no_hourly:
+                runs = args.hourly_runs
+                log(f"\nthe same reports forced onto the hourly rollup, warm-up + {runs} runs:")
+                for name, params in cases:
+                    query = StatsQuery(**params)
+                    if not service.uses_daily(service.parse_group_by(query.group_by)):
+                        continue
+                    if budget.spent:
+                        log(f"  {name:36} skipped: out of time")
+                        continue
+                    call = functools.partial(hourly_vs_daily, staff, query, answers[name])
+                    times, outcome = await timed(runs, call, budget)
+                    log(f"  {name:36} {summary(times)}  -> {outcome}")
             if not args.no_http:
                 workdir = Path(tempfile.mkdtemp(prefix="stats-bench-"))
                 server, base = serve(workdir)
@@ -401,23 +492,6 @@ async def main(args: argparse.Namespace) -> None:
                 log(f"\nGET /api/v1/stats via `cpanet serve` (httpx, loopback), warm-up + {runs} runs:")
                 for name, times, outcome in await via_http(base, key, cases, args.http_runs, budget):
                     log(f"  {name:36} {summary(times) if times else ''}  -> {outcome}")
-            if not args.no_daily and budget.spent:
-                log("\nprototype daily rollup: skipped, out of time")
-            elif not args.no_daily:
-                t0 = time.perf_counter()
-                daily = await build_daily(conn)
-                log(
-                    f"\nprototype daily rollup without sub1: {daily:,} rows ({daily / DAYS:,.0f} per day), "
-                    f"built in {time.perf_counter() - t0:.1f} s; the service's click query alone on it, "
-                    f"warm-up + {args.runs} runs:"
-                )
-                for name, params in cases:
-                    if "sub1" in params["group_by"] or "goal" in params["group_by"]:
-                        continue
-                    query = StatsQuery(**params)
-                    call = functools.partial(daily_clicks, staff, query, zone)
-                    times, outcome = await timed(args.runs, call, budget)
-                    log(f"  {name:36} {summary(times)}  -> {outcome}")
         finally:
             await conn.close()
         log("load average at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
@@ -448,6 +522,11 @@ if __name__ == "__main__":
     parser.add_argument("--budget", type=float, default=15, help="seconds of timed runs per report at most")
     parser.add_argument("--deadline", type=float, default=240, help="start no report after this many seconds")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the data a --keep run left (migrated first), no new data"
+    )
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP timings")
-    parser.add_argument("--no-daily", action="store_true", help="skip the daily rollup prototype")
+    parser.add_argument("--hourly-runs", type=int, default=3, help="timed runs on the hourly rollup")
+    parser.add_argument("--no-hourly", action="store_true", help="skip the hourly comparison")
+    parser.add_argument("--no-sides", action="store_true", help="skip timing each side alone")
     asyncio.run(run(parser.parse_args()))
