@@ -735,6 +735,8 @@ def _kind(query: str) -> str:
         return "pool release: asyncpg's reset query"
     if "_cpanet_generation" in text:
         return "SELECT cache generation + prepaid balances + click"
+    if text.startswith("WITH conv AS"):
+        return "INSERT conversion, event, ledger transaction, postings, audit, outbox, log"
     if text.startswith("WITH ev AS"):
         return "INSERT event, ledger transaction, postings, audit, outbox, log"
     if head in {"BEGIN", "COMMIT", "ROLLBACK"}:
