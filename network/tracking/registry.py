@@ -12,8 +12,9 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from piccolo.query.functions.aggregate import Max
+from piccolo.query.functions.aggregate import Count, Max
 
 import fastpath
 from fastpath import FraudSettings, build_snapshot
@@ -37,6 +38,7 @@ class Node:
 
 
 REVISION_WINDOW = 500
+NETWORKS_MAX_AGE = 5.0
 
 
 class SnapshotRegistry:
@@ -59,6 +61,8 @@ class SnapshotRegistry:
         self._polled = False
         self._by_network: dict[int, Node] = {}
         self._building: dict[int, asyncio.Lock] = {}
+        self._networks: list[dict[str, Any]] | None = None
+        self._networks_at = 0.0
 
     def node(self, host: str) -> Node | None:
         network_id = self._hosts.get(host.lower())
@@ -82,7 +86,6 @@ class SnapshotRegistry:
     async def refresh(self) -> int:
         """Rebuild what changed; return how many networks were rebuilt. Safe to run concurrently (the poll
         loop and a caller): revisions change in place, each audit id is counted once, no await in between."""
-        networks = await Network.select(Network.id, Network.tracking_host)
         revisions = self._revisions
         if not self._polled:
             # The first poll: every network's newest audit id, once.
@@ -96,8 +99,12 @@ class SnapshotRegistry:
         # after a higher one was seen: each poll re-reads REVISION_WINDOW ids below the newest seen and counts
         # any id not seen before as a change of its network.
         floor = max(0, self._seen - REVISION_WINDOW)
-        for r in await AuditEntry.select(AuditEntry.id, AuditEntry.network).where(AuditEntry.id > floor):
-            audit_id, network_id = int(r["id"]), int(r["network"])
+        changed = not self._polled or await self._window_changed(floor)
+        rows: list[dict[str, object]] = []
+        if changed:
+            rows = await AuditEntry.select(AuditEntry.id, AuditEntry.network).where(AuditEntry.id > floor)
+        for r in rows:
+            audit_id, network_id = int(str(r["id"])), int(str(r["network"]))
             if audit_id not in self._known:
                 self._known.add(audit_id)
                 if self._polled:
@@ -107,6 +114,12 @@ class SnapshotRegistry:
         self._polled = True
         rebuilt = 0
         now = time.time()
+        # Creating or changing a network writes an audit row too, so the list is re-read when the log moved
+        # (and every NETWORKS_MAX_AGE seconds whatever happens): a quiet poll is the one aggregate above.
+        if changed or self._networks is None or now - self._networks_at > NETWORKS_MAX_AGE:
+            self._networks = await Network.select(Network.id, Network.tracking_host)
+            self._networks_at = now
+        networks = self._networks
         for network in networks:
             network_id = int(network["id"])
             revision = revisions.get(network_id, 0)
@@ -118,6 +131,20 @@ class SnapshotRegistry:
                 rebuilt += 1
         self._hosts = {str(n["tracking_host"]).lower(): int(n["id"]) for n in networks}
         return rebuilt
+
+    async def _window_changed(self, floor: int) -> bool:
+        """Whether the audit rows above ``floor`` are other than the ones already seen: one aggregate row
+        instead of reading the whole window on every poll. The log is append-only, so the same count and the
+        same newest id above the floor mean the same rows."""
+        row = (
+            await AuditEntry.select(Count(AuditEntry.id, alias="n"), Max(AuditEntry.id, alias="newest"))
+            .where(AuditEntry.id > floor)
+            .first()
+        )
+        count = int(row["n"] or 0) if row else 0
+        newest = int(row["newest"] or 0) if row else 0
+        known = sum(1 for i in self._known if i > floor)
+        return count != known or (count > 0 and newest != self._seen)
 
     async def _build(self, network_id: int, revision: int, old: Node | None) -> Node:
         spec = await load_spec(network_id, fraud=self.fraud)
