@@ -415,6 +415,8 @@ async def report(
 ) -> StatsReport:
     """The report. ``rollup`` forces the click rollup (one of ``ROLLUPS``; the tests and the benchmark
     compare them): "hourly", "daily", or "daily_offer" where it serves (else the one "auto" picks)."""
+    if rollup not in ROLLUPS:
+        raise ValueError(f"rollup: one of {', '.join(ROLLUPS)}")
     dims = parse_group_by(query.group_by)
     network = await Network.select(Network.timezone, Network.currency).where(
         Network.id == principal.network_id
