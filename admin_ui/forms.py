@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import msgspec
 
 from admin_ui.session import UiContext
+from network.accounts.password_reset import PASSWORD_MAX, PASSWORD_MIN
 
 _MSGSPEC_PATH = re.compile(r"at `\$\.([A-Za-z0-9_]+)")
 _MSGSPEC_MISSING = re.compile(r"missing required field `([A-Za-z0-9_]+)`")
@@ -55,3 +56,17 @@ def required(values: dict[str, str], ctx: UiContext, *names: str) -> FormErrors:
         if not values.get(name):
             errors.fields[name] = ctx.t("err.required")
     return errors
+
+
+def check_new_password(
+    values: dict[str, str], ctx: UiContext, errors: FormErrors, field: str, again: str, mismatch_key: str
+) -> None:
+    """A new password typed twice (``field``, ``again``): the sign-up policy's length (10 to 256 characters,
+    network/accounts/password_reset.py) and the two the same, as messages next to the fields."""
+    password = values.get(field, "")
+    if password and len(password) < PASSWORD_MIN:
+        errors.fields[field] = ctx.t("err.password_short")
+    elif len(password) > PASSWORD_MAX:
+        errors.fields[field] = ctx.t("err.invalid_value")
+    elif password and values.get(again) and values[again] != password:
+        errors.fields[again] = ctx.t(mismatch_key)

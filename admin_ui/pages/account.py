@@ -11,12 +11,12 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from admin_ui.errors import form_errors
-from admin_ui.forms import FormErrors, invalid_input, required
+from admin_ui.forms import FormErrors, check_new_password, invalid_input, required
 from admin_ui.pages.params import Code
 from admin_ui.render import notice, redirect, render
 from admin_ui.session import ADVERTISER, STAFF, WEBMASTER, UiContext, access, read_form
 from network.accounts import profile, service
-from network.accounts.password_reset import PASSWORD_MAX, PASSWORD_MIN, PasswordResets
+from network.accounts.password_reset import PasswordResets
 from network.accounts.schemas import SUPPORTED_LOCALES, EmailChange, PasswordChange, ProfileUpdate
 from network.errors import DomainError
 from network.http.deps import HasherDep, ResetsDep
@@ -111,12 +111,7 @@ class AccountPages(Controller):
         values = await read_form(request, ui)
         errors = required(values, ui, "current_password", "new_password", "new_password2")
         new = values.get("new_password", "")
-        if new and len(new) < PASSWORD_MIN:
-            errors.fields["new_password"] = ui.t("err.password_short")
-        elif len(new) > PASSWORD_MAX:
-            errors.fields["new_password"] = ui.t("err.invalid_value")
-        elif new and values.get("new_password2") and values["new_password2"] != new:
-            errors.fields["new_password2"] = ui.t("account.mismatch")
+        check_new_password(values, ui, errors, "new_password", "new_password2", "account.mismatch")
         if not errors:
             data = PasswordChange(current_password=values["current_password"], new_password=new)
             try:

@@ -13,12 +13,11 @@ from litestar.params import PathParameter
 from litestar.response import Redirect, Template
 
 from admin_ui.errors import form_errors
-from admin_ui.forms import FormErrors, invalid_input, required
+from admin_ui.forms import FormErrors, check_new_password, invalid_input, required
 from admin_ui.pages.params import Code
 from admin_ui.render import redirect, render
 from admin_ui.session import FORM_COOKIE, PUBLIC, UiContext, access, read_form
 from network.accounts import password_reset
-from network.accounts.password_reset import PASSWORD_MAX, PASSWORD_MIN
 from network.accounts.schemas import PasswordResetRequest
 from network.errors import DomainError, RateLimitedError, ResetLinkError
 from network.http.auth import SESSION_COOKIE
@@ -114,12 +113,7 @@ class PasswordResetPages(Controller):
             return _invalid_link(ui)
         errors = required(values, ui, "password", "password2")
         password = values.get("password", "")
-        if password and len(password) < PASSWORD_MIN:
-            errors.fields["password"] = ui.t("err.password_short")
-        elif len(password) > PASSWORD_MAX:
-            errors.fields["password"] = ui.t("err.invalid_value")
-        elif password and values.get("password2") and values["password2"] != password:
-            errors.fields["password2"] = ui.t("reset.mismatch")
+        check_new_password(values, ui, errors, "password", "password2", "reset.mismatch")
         if errors:
             try:
                 await password_reset.check(token)
