@@ -597,34 +597,16 @@ async def _write(
             row = {**row, **final}
     status, reason, detail, billable = row["status"], row["reason"], row["reason_detail"], row["billable"]
     gate_hit = reason == "advertiser_balance"
-    audit_after = {
-        "status": status,
-        "reason": reason,
-        "payout": str(priced.payout),
-        "terms_version": a.terms_version,
-    }
+    audit_after = _created_audit(row, priced, a)
     decision = "accepted" if billable else "rejected"
     message = detail or f"conversion {row['id']} recorded as {status}"
     answer = _answer(row, decision, message)
     from network.outgoing import enqueue
 
     if conn is not None:
-        # A new conversion has posted nothing yet: its ledger difference is its target.
-        legs = ledger_effects.difference(ledger_effects.target(row), [])
-        planned = await enqueue.plan(row, event=status, previous=None) if billable else []
         logged = decision == "accepted"
-        await pg_writes.record_new(
-            conn,
-            row,
-            at=datetime.now(UTC),
-            reason=reason,
-            comment=detail,
-            legs=legs,
-            audit_after=jsoncol.dump(audit_after),
-            audit_reason=detail or reason,
-            deliveries=planned,
-            log=_log_row(credential.advertiser_id, data, got, answer) if logged else None,
-        )
+        after = await _after(credential, data, got, row, answer, audit_after, logged=logged)
+        await pg_writes.record_new(conn, row, after)
         if gate_hit and finance.balance_gate == "pause_offer" and a.offer["status"] == "active":
             await _pause_for_balance(tenant_id, a.offer)
         return answer, logged
@@ -644,6 +626,44 @@ async def _write(
     if billable:
         await enqueue.for_conversion(row, event=status, previous=None)
     return answer, False
+
+
+def _created_audit(row: Row, priced: Priced, a: Attributed) -> dict[str, Any]:
+    """The ``conversion.created`` audit row's ``after``: the status it was created in, and why, at what
+    payout under which terms version."""
+    return {
+        "status": row["status"],
+        "reason": row["reason"],
+        "payout": str(priced.payout),
+        "terms_version": a.terms_version,
+    }
+
+
+async def _after(
+    credential: Credential,
+    data: PostbackInput,
+    got: Received,
+    row: Row,
+    answer: Answer,
+    audit_after: dict[str, Any],
+    *,
+    logged: bool,
+) -> pg_writes.After:
+    """What a new conversion writes after its row on PostgreSQL (pg_writes): its history event, ledger legs,
+    audit row, outgoing deliveries and, when ``logged``, the postback log row."""
+    from network.outgoing import enqueue
+
+    return pg_writes.After(
+        at=datetime.now(UTC),
+        reason=row["reason"],
+        comment=row["reason_detail"],
+        # A new conversion has posted nothing yet: its ledger difference is its target.
+        legs=ledger_effects.difference(ledger_effects.target(row), []),
+        audit_after=jsoncol.dump(audit_after),
+        audit_reason=row["reason_detail"] or row["reason"],
+        deliveries=await enqueue.plan(row, event=row["status"], previous=None) if row["billable"] else [],
+        log=_log_row(credential.advertiser_id, data, got, answer) if logged else None,
+    )
 
 
 async def _write_at_once(
@@ -687,27 +707,11 @@ async def _write_at_once(
     decision = "accepted" if billable else "rejected"
     message = detail or f"conversion {conversion_id} recorded as {status}"
     answer = _answer(row, decision, message)
-    from network.outgoing import enqueue
 
     logged = decision == "accepted"
+    audit_after = _created_audit(row, priced, a)
     created = await pg_writes.create(
-        row,
-        at=datetime.now(UTC),
-        reason=reason,
-        comment=detail,
-        # A new conversion has posted nothing yet: its ledger difference is its target.
-        legs=ledger_effects.difference(ledger_effects.target(row), []),
-        audit_after=jsoncol.dump(
-            {
-                "status": status,
-                "reason": reason,
-                "payout": str(priced.payout),
-                "terms_version": a.terms_version,
-            }
-        ),
-        audit_reason=detail or reason,
-        deliveries=await enqueue.plan(row, event=status, previous=None) if billable else [],
-        log=_log_row(credential.advertiser_id, data, got, answer) if logged else None,
+        row, await _after(credential, data, got, row, answer, audit_after, logged=logged)
     )
     if created is None:
         return None

@@ -62,110 +62,33 @@ class LogRow:
     click_id: str
 
 
-# $1 network, $2 conversion, $3 now; event: $4 to_status, $5 reason, $6 comment; ledger: $7 kind, $8 memo,
-# $9 accounts, $10 currencies, $11 amounts; audit: $12 action, $13 after, $14 reason; outbox: $15 endpoints,
-# $16 event ids, $17 events, $18 urls, $19 states; log (when $20): $21 advertiser .. $30 click id.
-RECORD_NEW = """
-WITH ev AS (
-    INSERT INTO "conversion_event" ("network", "conversion", "at", "from_status", "to_status", "reason",
-                                    "comment", "actor_role")
-    VALUES ($1, $2, $3, '', $4, $5, $6, 'system')
-    RETURNING "id"
-), txn AS (
-    INSERT INTO "ledger_transaction" ("network", "kind", "idempotency_key", "conversion", "withdrawal",
-                                      "memo", "created_at")
-    SELECT $1, $7, 'conv:' || $2::bigint || ':ev:' || ev."id", $2, NULL, $8, $3
-    FROM ev WHERE cardinality($9::varchar[]) > 0
-    ON CONFLICT DO NOTHING
-    RETURNING "id"
-), legs AS (
-    INSERT INTO "posting" ("network", "txn", "account", "currency", "amount", "created_at")
-    SELECT $1, txn."id", leg.account, leg.currency, leg.amount, $3
-    FROM txn, unnest($9::varchar[], $10::varchar[], $11::bigint[]) WITH ORDINALITY
-        AS leg(account, currency, amount, n)
-    ORDER BY leg.n
-), audit AS (
-    INSERT INTO "audit_entry" ("network", "at", "actor_user_id", "actor_role", "entity", "entity_id",
-                               "action", "before", "after", "reason")
-    VALUES ($1, $3, '', 'system', 'conversion', $2::bigint::varchar, $12, '{}', $13::json, $14)
-), outbox AS (
-    INSERT INTO "postback_delivery" ("network", "endpoint", "conversion", "event_id", "event", "url", "state",
-                                     "attempts", "next_attempt_at", "last_http_status", "last_error",
-                                     "created_at", "delivered_at")
-    SELECT $1, d.endpoint, $2, d.event_id, d.event, d.url, d.state, 0, $3, NULL, '', $3, NULL
-    FROM unnest($15::bigint[], $16::varchar[], $17::varchar[], $18::varchar[], $19::varchar[]) WITH ORDINALITY
-        AS d(endpoint, event_id, event, url, state, n)
-    ORDER BY d.n
-), log AS (
-    INSERT INTO "postback_log" ("network", "advertiser", "received_at", "dialect", "ip", "params", "decision",
-                                "reason", "message", "http_status", "click_id", "conversion")
-    SELECT $1, $21, $22, $23, $24, $25::json, $26, $27, $28, $29, $30, $2
-    WHERE $20::boolean
-)
-SELECT ev."id" AS event_id, (SELECT "id" FROM txn) AS txn_id FROM ev
-"""
+@dataclass(frozen=True, slots=True)
+class After:
+    """What a new conversion writes after its own row (the values of ``AFTER``'s named parameters)."""
+
+    at: datetime
+    reason: str
+    comment: str
+    legs: Sequence[Leg]
+    audit_after: str
+    audit_reason: str
+    deliveries: Sequence[Planned]
+    log: LogRow | None
 
 
-async def record_new(
-    conn: Any,
-    row: Row,
-    *,
-    at: datetime,
-    reason: str,
-    comment: str,
-    legs: Sequence[Leg],
-    audit_after: str,
-    audit_reason: str,
-    deliveries: Sequence[Planned],
-    log: LogRow | None,
-) -> int:
-    """Everything a new conversion writes after its own row, in one statement; returns the event's id."""
-    legs = [leg for leg in legs if leg.amount != 0]
-    if legs:
-        check_balanced(legs)
-    conversion_id = int(row["id"])
-    record = await conn.fetchrow(
-        RECORD_NEW,
-        int(row["network"]),
-        conversion_id,
-        at,
-        row["status"],
-        reason,
-        comment[:2000],
-        "conversion",
-        f"conversion {conversion_id} {row['status']}"[:500],
-        [leg.account for leg in legs],
-        [leg.currency for leg in legs],
-        [leg.amount for leg in legs],
-        "conversion.created",
-        audit_after,
-        audit_reason,
-        [d.endpoint for d in deliveries],
-        [d.event_id for d in deliveries],
-        [d.event for d in deliveries],
-        [d.url for d in deliveries],
-        [d.state for d in deliveries],
-        log is not None,
-        None if log is None else log.advertiser,
-        None if log is None else log.received_at,
-        "" if log is None else log.dialect,
-        "" if log is None else log.ip,
-        "{}" if log is None else log.params,
-        "" if log is None else log.decision,
-        "" if log is None else log.reason,
-        "" if log is None else log.message,
-        200 if log is None else log.http_status,
-        "" if log is None else log.click_id,
-    )
-    return int(record["event_id"])
-
-
-# A new conversion and everything it writes in one statement, outside any transaction block: the statement is
-# its own transaction (the deferred balance check runs at its end). Nothing is written when the dedup key is
-# taken (no row comes back). @name placeholders are numbered after the conversion's own values.
-CREATE = """
+# What a new conversion writes after its own row, in one statement (data-modifying CTEs) that reads the
+# conversion from ``conv``: its history event, the ledger transaction and postings, the audit row, the outbox
+# rows and the postback log row. @name placeholders are numbered after the head's own values.
+#
+# Two heads: ``create`` inserts the conversion in ``conv`` itself, outside any transaction block, so the
+# statement is its own transaction (the deferred balance check runs at its end) and nothing is written when
+# the dedup key is taken (no row comes back); ``record_new`` reads the row the caller's transaction has just
+# inserted (and perhaps updated for its caps).
+INSERT_HEAD = 'INSERT INTO "conversion" ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING *'
+SELECT_HEAD = 'SELECT * FROM "conversion" WHERE "id" = $1'
+AFTER = """
 WITH conv AS (
-    INSERT INTO "conversion" ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING *
+    {head}
 ), ev AS (
     INSERT INTO "conversion_event" ("network", "conversion", "at", "from_status", "to_status", "reason",
                                     "comment", "actor_role")
@@ -191,7 +114,7 @@ WITH conv AS (
     INSERT INTO "audit_entry" ("network", "at", "actor_user_id", "actor_role", "entity", "entity_id",
                                "action", "before", "after", "reason")
     SELECT conv."network", @at::timestamptz, '', 'system', 'conversion', conv."id"::varchar,
-           'conversion.created', '{{}}', @audit_after::json, @audit_reason::varchar
+           'conversion.created', '{}', @audit_after::json, @audit_reason::varchar
     FROM conv
 ), outbox AS (
     INSERT INTO "postback_delivery" ("network", "endpoint", "conversion", "event_id", "event", "url", "state",
@@ -210,63 +133,55 @@ WITH conv AS (
            @log_message::varchar, @log_http_status::integer, @log_click_id::varchar, conv."id"
     FROM conv WHERE @log::boolean
 )
-SELECT * FROM conv
+SELECT {result}
 """
-_CREATES: dict[tuple[str, ...], tuple[str, list[str]]] = {}
+_STATEMENTS: dict[tuple[str, ...] | None, tuple[str, list[str]]] = {}
 
 
-def _create_sql(columns: tuple[str, ...]) -> tuple[str, list[str]]:
-    """The statement for these conversion columns, and the order of the named parameters after them."""
-    found = _CREATES.get(columns)
+def _statement(columns: tuple[str, ...] | None) -> tuple[str, list[str]]:
+    """The statement that inserts a conversion with these columns (``record_new``: None, reads it), and the
+    order of the named parameters after the head's own."""
+    found = _STATEMENTS.get(columns)
     if found is not None:
         return found
-    text = CREATE.format(
-        columns=", ".join(f'"{c}"' for c in columns),
-        values=", ".join(f"${i}" for i in range(1, len(columns) + 1)),
-    )
+    if columns is None:
+        head, taken, result = SELECT_HEAD, 1, 'ev."id" AS event_id FROM ev'
+    else:
+        head = INSERT_HEAD.format(
+            columns=", ".join(f'"{c}"' for c in columns),
+            values=", ".join(f"${i}" for i in range(1, len(columns) + 1)),
+        )
+        taken, result = len(columns), "* FROM conv"
+    text = AFTER.replace("{head}", head).replace("{result}", result)
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in names:
             names.append(name)
-        return f"${len(columns) + names.index(name) + 1}"
+        return f"${taken + names.index(name) + 1}"
 
     text = re.sub(r"@([a-z_]+)", number, text)
-    _CREATES[columns] = (text, names)
+    _STATEMENTS[columns] = (text, names)
     return text, names
 
 
-async def create(
-    values: Row,
-    *,
-    at: datetime,
-    reason: str,
-    comment: str,
-    legs: Sequence[Leg],
-    audit_after: str,
-    audit_reason: str,
-    deliveries: Sequence[Planned],
-    log: LogRow | None,
-) -> Row | None:
-    """Write a new conversion (``values`` include its ``id``) with its history event, ledger transaction,
-    audit row, deliveries and postback log row in one statement; the conversion row, or None when the dedup
-    key is taken (then nothing is written)."""
-    legs = [leg for leg in legs if leg.amount != 0]
+def _named(row: Row, after: After) -> dict[str, Any]:
+    """The named parameters of ``AFTER`` (the legs checked to balance first)."""
+    legs = [leg for leg in after.legs if leg.amount != 0]
+    deliveries, log = after.deliveries, after.log
     if legs:
         check_balanced(legs)
-    columns = tuple(values)
-    sql, names = _create_sql(columns)
-    named: dict[str, Any] = {
-        "at": at,
-        "reason": reason,
-        "comment": comment[:2000],
-        "memo": f"conversion {values['id']} {values['status']}"[:500],
+    return {
+        "at": after.at,
+        "reason": after.reason,
+        "comment": after.comment[:2000],
+        "memo": f"conversion {row['id']} {row['status']}"[:500],
         "accounts": [leg.account for leg in legs],
         "currencies": [leg.currency for leg in legs],
         "amounts": [leg.amount for leg in legs],
-        "audit_after": audit_after,
-        "audit_reason": audit_reason,
+        "audit_after": after.audit_after,
+        "audit_reason": after.audit_reason,
         "endpoints": [d.endpoint for d in deliveries],
         "event_ids": [d.event_id for d in deliveries],
         "events": [d.event for d in deliveries],
@@ -284,6 +199,23 @@ async def create(
         "log_http_status": 200 if log is None else log.http_status,
         "log_click_id": "" if log is None else log.click_id,
     }
+
+
+async def record_new(conn: Any, row: Row, after: After) -> int:
+    """Everything a new conversion writes after its own row, in one statement on the caller's transaction
+    connection; returns the event's id."""
+    sql, names = _statement(None)
+    named = _named(row, after)
+    record = await conn.fetchrow(sql, int(row["id"]), *(named[n] for n in names))
+    return int(record["event_id"])
+
+
+async def create(values: Row, after: After) -> Row | None:
+    """Write a new conversion (``values`` include its ``id``) with its history event, ledger transaction,
+    audit row, deliveries and postback log row in one statement; the conversion row, or None when the dedup
+    key is taken (then nothing is written)."""
+    sql, names = _statement(tuple(values))
+    named = _named(values, after)
     ran, row = await fetchrow(sql, *values.values(), *(named[n] for n in names))
     assert ran, "pg_writes.create is for PostgreSQL"
     return row
