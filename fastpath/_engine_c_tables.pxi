@@ -362,24 +362,32 @@ cdef struct StrSlot:
     int verdict
 
 
+cdef enum:
+    STR_WAYS = 4  # StrVerdictCache: slots per set
+
+
 cdef class StrVerdictCache:
-    """Bounded str -> bool cache (user-agent and referrer verdicts): a direct-mapped C table indexed by the
-    str's own (cached) hash, at most ``capacity`` entries (the largest power of two not above it). A hit is a
-    pointer comparison (or, for an equal str of another object, a hash and text comparison) instead of two dict
-    lookups. ``clear`` is O(1): it starts a new generation (the old keys are released as slots are reused)."""
+    """Bounded str -> bool cache (user-agent and referrer verdicts): a 4-way set-associative C table indexed by
+    the str's own (cached) hash, at most ``capacity`` entries (the largest power of two not above it, at least
+    4). Each set keeps its slots in recency order: a hit moves its slot one place towards the front, a new
+    entry goes in front and pushes the set's least recent one out. Two or three frequent strings whose hashes
+    share a set therefore both stay cached (a direct-mapped table would make them evict each other on every
+    click, each miss costing a scan of the bot list). A hit is a pointer comparison (or, for an equal str of
+    another object, a hash and text comparison) instead of two dict lookups. ``clear`` is O(1): it starts a
+    new generation (the old keys are released as slots are reused)."""
 
     cdef StrSlot* slots
-    cdef uint64_t mask
+    cdef uint64_t mask  # of the set index
     cdef uint32_t gen
     cdef readonly Py_ssize_t size  # live entries of the current generation
     cdef readonly Py_ssize_t capacity
 
     def __cinit__(self, Py_ssize_t capacity):
-        cdef Py_ssize_t n = 1
+        cdef Py_ssize_t n = STR_WAYS
         while n * 2 <= capacity:
             n *= 2
         self.capacity = n
-        self.mask = <uint64_t>(n - 1)
+        self.mask = <uint64_t>(n // STR_WAYS - 1)
         self.slots = <StrSlot*>PyMem_Malloc(n * sizeof(StrSlot))
         if self.slots == NULL:
             raise MemoryError()
@@ -406,23 +414,43 @@ cdef class StrVerdictCache:
 
     cdef inline int get(self, PyObject* s, Py_hash_t h) noexcept:
         """The cached verdict of ``s`` (0 or 1), or -1 when not cached."""
-        cdef StrSlot* slot = &self.slots[<uint64_t>h & self.mask]
-        if slot.gen != self.gen or slot.key == NULL:
-            return -1
-        if slot.key == s or (slot.hash == h and fp_str_eq(slot.key, s)):
-            return slot.verdict
+        cdef StrSlot* row = &self.slots[(<uint64_t>h & self.mask) * STR_WAYS]
+        cdef StrSlot tmp
+        cdef int way, verdict
+        for way in range(STR_WAYS):
+            if row[way].key == NULL or row[way].gen != self.gen:
+                return -1  # slots fill from the front: the rest of the set is empty too
+            if row[way].key == s or (row[way].hash == h and fp_str_eq(row[way].key, s)):
+                verdict = row[way].verdict
+                if way:
+                    tmp = row[way - 1]
+                    row[way - 1] = row[way]
+                    row[way] = tmp
+                return verdict
         return -1
 
     cdef void put(self, PyObject* s, Py_hash_t h, int verdict) noexcept:
-        cdef StrSlot* slot = &self.slots[<uint64_t>h & self.mask]
-        cdef PyObject* old = slot.key
-        if slot.gen != self.gen or old == NULL:
+        cdef StrSlot* row = &self.slots[(<uint64_t>h & self.mask) * STR_WAYS]
+        cdef PyObject* old = row[STR_WAYS - 1].key
+        cdef int way, live = 0
+        for way in range(STR_WAYS):
+            if row[way].key != NULL and row[way].gen == self.gen:
+                live += 1
+        if live < STR_WAYS:
             self.size += 1
+        # Stale slots (an older generation) sort behind the live ones, so the shift keeps live slots in front.
+        if live < STR_WAYS and row[live].key != NULL:
+            old = row[live].key
+            row[live].key = NULL
+        else:
+            row[STR_WAYS - 1].key = NULL
+        for way in range((live if live < STR_WAYS else STR_WAYS - 1), 0, -1):
+            row[way] = row[way - 1]
         Py_XINCREF(s)
-        slot.key = s
-        slot.hash = h
-        slot.gen = self.gen
-        slot.verdict = verdict
+        row[0].key = s
+        row[0].hash = h
+        row[0].gen = self.gen
+        row[0].verdict = verdict
         Py_XDECREF(old)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from fastpath import Click, FraudFlag, FraudSettings, ListsSpec
+from fastpath import Click, FraudFlag, FraudSettings, ListsSpec, build_snapshot
+from fastpath.botua import BotMatcher
+from fastpath.data_sources import crawler_user_agent_patterns
 from fastpath.netaddr import parse_cidr
 from fastpath.reasons import SCORE_WEIGHTS
 
@@ -105,6 +109,36 @@ def test_bot_verdict_is_cached_and_stable(make_engine: EngineFactory) -> None:
     ]
     assert flags == [FraudFlag.BOT_UA if i % 3 else 0 for i in range(30)]
     assert 1 <= engine.state_stats()["ua_cache"] <= 3
+
+
+class CountingBots(BotMatcher):
+    """The real bot list, counting how often an engine consults it (a cache miss)."""
+
+    def __init__(self) -> None:
+        super().__init__(crawler_user_agent_patterns())
+        self.calls = 0
+
+    def is_bot(self, user_agent: str) -> bool:
+        self.calls += 1
+        return super().is_bot(user_agent)
+
+
+@pytest.mark.parametrize("size", [4, 64])
+def test_user_agents_that_share_a_cache_set_stay_cached(make_engine: EngineFactory, size: int) -> None:
+    """As many user agents as the cache holds, cycled: each is matched against the bot list once. With a
+    direct-mapped table two of them landing in one slot would evict each other on every click; the compiled
+    cache is 4-way set associative, so four agents whose hashes share a set (size 4: one set) all stay."""
+    snapshot = build_snapshot(spec(offer(1), fraud=FraudSettings(ua_cache_size=size)))
+    bots = CountingBots()
+    engine = make_engine(dataclasses.replace(snapshot, bots=bots))
+    agents = [f"{CHROME} build/{n}" for n in range(4)] + [BOTS[0]]
+    agents = [ua for ua in agents if size > 4 or ua != BOTS[0]]
+    flags = [engine.check_fraud(click(i, user_agent=agents[i % len(agents)])).flags for i in range(40)]
+    assert bots.calls == len(agents)
+    assert engine.state_stats()["ua_cache"] == len(agents)
+    assert [f & FraudFlag.BOT_UA for f in flags] == [
+        FraudFlag.BOT_UA if agents[i % len(agents)] == BOTS[0] else 0 for i in range(40)
+    ]
 
 
 def test_empty_user_agent(make_engine: EngineFactory) -> None:
