@@ -38,9 +38,11 @@ from network.conversions.controllers import (
     receive_postback_post,
     receive_postback_tune,
 )
+from network.conversions.front import PostbackHandler
 from network.db import bind_tables, build_engine, start, stop
 from network.http.auth import AuthMiddleware, RateLimiter, role_guard
 from network.http.deps import DEPENDENCIES
+from network.http.front import HotPathApp
 from network.http.problems import EXCEPTION_HANDLERS
 from network.ledger.controllers import LedgerController, PayoutBatchController, WithdrawalController
 from network.lists.controllers import TrafficListController
@@ -57,7 +59,6 @@ from network.terms.controllers import TermsController, TermsToolsController
 from network.tracking.controllers import SmartlinkController
 from network.tracking.endpoint import ClickHandler, click_routes
 from network.tracking.forwarder import AmqpDelivery, DatabaseDelivery, Delivery, Forwarder, transient_errors
-from network.tracking.front import ClickFirstApp
 from network.tracking.journal import JournalWriter
 from network.tracking.registry import SnapshotRegistry
 from network.worker.jobs import run_embedded
@@ -179,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{"apiKey": []}],
     )
     click_handler = ClickHandler(settings, registry, journal)
-    app = ClickFirstApp(
+    app = HotPathApp(
         route_handlers=[
             *click_routes(click_handler),
             health,
@@ -238,4 +239,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     app.click_handler = click_handler
+    app.postback_handler = PostbackHandler(settings)
     return app

@@ -9,6 +9,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from network.conversions import intake, service
 from network.conversions.policy import FinancePolicy
+from network.conversions.replies import SIGNATURE_HEADERS, answer_document, postback_params
 from network.conversions.schemas import (
     BulkResultOut,
     BulkTransitionIn,
@@ -19,11 +20,9 @@ from network.conversions.schemas import (
     CredentialOut,
     LeadIn,
     LeadOut,
-    PostbackAnswer,
     PostbackLogOut,
     TransitionIn,
 )
-from network.errors import PROBLEM_BASE
 from network.http.auth import roles
 from network.http.client import client_ip
 from network.http.deps import PrincipalDep
@@ -37,71 +36,38 @@ PIXEL = (
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
     b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
 )
-MAX_PARAMS = 100
 
 
 async def _received(request: Request[Any, Any, Any]) -> intake.Received:
-    params: dict[str, str] = {}
-    for key, value in request.query_params.items():
-        params.setdefault(key, str(value))
+    pairs: list[tuple[str, str]] = [(key, str(value)) for key, value in request.query_params.items()]
     if request.method == "POST":
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/x-www-form-urlencoded"):
             form = await request.form()
-            for key, value in form.items():
-                params.setdefault(key, str(value))
+            pairs.extend((key, str(value)) for key, value in form.items())
         elif content_type.startswith("application/json"):
             body = msgspec.json.decode(await request.body())
             if isinstance(body, dict):
-                for key, value in body.items():
-                    if isinstance(value, str | int | float):
-                        params.setdefault(str(key), str(value))
-    params = dict(list(params.items())[:MAX_PARAMS])
-    for header in ("x-cpanet-signature", "x-cpanet-timestamp"):
-        value = request.headers.get(header)
-        if value:
-            params.setdefault(header.removeprefix("x-cpanet-"), value)
+                pairs.extend(
+                    (str(key), str(value))
+                    for key, value in body.items()
+                    if isinstance(value, str | int | float)
+                )
+    signed = {h: request.headers[h] for h in SIGNATURE_HEADERS if h in request.headers}
     return intake.Received(
         path=request.url.path,
-        params=params,
+        params=postback_params(pairs, signed),
         ip=client_ip(request),
         visitor_id=request.cookies.get(VISITOR_COOKIE, "")[:32],
         at=datetime.now(UTC),
     )
 
 
-def _answer_body(answer: intake.Answer) -> PostbackAnswer:
-    return PostbackAnswer(
-        decision=answer.decision,  # type: ignore[arg-type]
-        reason=answer.reason,
-        message=answer.message,
-        conversion_id=answer.conversion_id,
-        click_id=answer.click_id,
-        offer_id=answer.offer_id,
-        goal=answer.goal,
-        status=answer.status,
-        terms_version=answer.terms_version,
-        payout=answer.payout,
-        currency=answer.currency,
-        hold_until=answer.hold_until,
-        attribution=answer.attribution,
-    )
-
-
 def _response(answer: intake.Answer) -> Response[Any]:
-    body = msgspec.to_builtins(_answer_body(answer))
-    if answer.http_status >= 400:
-        # The decision fields, then the RFC 9457 members (``status`` is the HTTP status there, so the
-        # conversion's status, always empty on a refusal, is left out).
-        problem = {
-            **{k: v for k, v in body.items() if v is not None and k != "status"},
-            "type": PROBLEM_BASE + "postback-" + (answer.reason or "rejected").replace("_", "-"),
-            "title": "Postback rejected",
-            "status": answer.http_status,
-            "detail": answer.message,
-        }
-        return Response(problem, status_code=answer.http_status, media_type="application/problem+json")
-    return Response(body, status_code=answer.http_status)
+    status, media_type, body = answer_document(answer)
+    if status >= 400:
+        return Response(body, status_code=status, media_type=media_type)
+    return Response(body, status_code=status)
 
 
 POSTBACK_OPT = {"exclude_from_auth": True}

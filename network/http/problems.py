@@ -29,6 +29,20 @@ _TITLES = {
 }
 
 
+def problem_body(
+    *, instance: str, status: int, slug: str, title: str, detail: str, **extra: Any
+) -> dict[str, Any]:
+    """The members of a problem document (also written by the raw ASGI handlers, network/http/front.py)."""
+    return {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **extra,
+    }
+
+
 def problem(
     request: Request[Any, Any, Any],
     *,
@@ -39,31 +53,27 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[dict[str, Any]]:
-    body = {
-        "type": PROBLEM_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        **extra,
-    }
+    body = problem_body(
+        instance=request.url.path, status=status, slug=slug, title=title, detail=detail, **extra
+    )
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+def domain_problem(exc: DomainError, instance: str) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The problem document of a domain error, and its extra headers (Retry-After when rate limited)."""
     headers = (
         {"Retry-After": str(exc.extra.get("retry_after", 60))} if isinstance(exc, RateLimitedError) else None
     )
     extra = {k: v for k, v in exc.extra.items() if k != "retry_after"}
-    return problem(
-        request,
-        status=exc.status,
-        slug=exc.slug,
-        title=exc.title,
-        detail=exc.detail,
-        headers=headers,
-        **extra,
+    body = problem_body(
+        instance=instance, status=exc.status, slug=exc.slug, title=exc.title, detail=exc.detail, **extra
     )
+    return body, headers
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    body, headers = domain_problem(exc, request.url.path)
+    return Response(body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def _clean_errors(extra: Any) -> list[dict[str, Any]]:
