@@ -17,12 +17,18 @@ ending now, and stores them in batches of B, one transaction per batch, on every
 Every path starts from empty tables (TRUNCATE, then CHECKPOINT) and turns the same events into records, so
 the figures include the per-click Python work. Prints clicks/s per path and round, the medians and the ratio
 b/a (the issue's goal: b >= 80 % of a).
+
+``--compare-store FILE`` adds path b0: ``store()`` of another version of network/tracking/storage.py (for
+instance ``git show REV:network/tracking/storage.py > /tmp/storage_before.py``), loaded as its own module
+against the same schema, and run next to b in every round (b0 first in odd rounds, b first in even ones),
+for a before/after of a change to click storage in one run; prints the ratio b/b0 too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import platform
 import random
@@ -163,7 +169,7 @@ def migrate(url: str) -> None:
 async def reset(conn: Any) -> None:
     await conn.execute(
         "TRUNCATE click, click_unique_hourly, click_rollup_hourly, click_rollup_invalid_hourly, "
-        "click_rollup_daily, click_rollup_daily_offer, "
+        "click_rollup_daily, click_rollup_daily_offer, click_rollup_daily_sub1, "
         "click_copy_baseline"
     )
     await conn.execute("CHECKPOINT")
@@ -184,6 +190,19 @@ def copy_baseline(conn: Any) -> StorePath:
 
 async def store_batch(group: list[ClickEvent]) -> None:
     await store(group)
+
+
+def store_of(path: Path) -> StorePath:
+    """``store()`` of another copy of the storage module (--compare-store)."""
+    spec = importlib.util.spec_from_file_location("storage_compared", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    async def one(group: list[ClickEvent]) -> None:
+        await module.store(group)
+
+    return one
 
 
 async def old_insert(group: list[ClickEvent]) -> None:
@@ -272,11 +291,27 @@ async def bench(args: argparse.Namespace) -> None:
                 "d COPY into partitioned click": copy_partitioned(conn),
                 "e COPY + dedupe, no rollups": copy_dedupe(conn),
             }
+            if args.compare_store:
+                # b0 just before b; the two take turns going first (below).
+                paths = dict(
+                    item
+                    for name, path in paths.items()
+                    for item in (
+                        [(f"b0 store() of {args.compare_store.name}", store_of(args.compare_store))]
+                        if name.startswith("b")
+                        else []
+                    )
+                    + [(name, path)]
+                )
             if args.skip_diagnostics:
                 paths = {k: v for k, v in paths.items() if k[0] in "abc"}
             results: dict[str, list[Run]] = {name: [] for name in paths}
             for round_no in range(1, args.rounds + 1):
-                for name, path in paths.items():
+                order = list(paths.items())
+                if round_no % 2 == 0 and args.compare_store:
+                    i = next(i for i, (name, _) in enumerate(order) if name.startswith("b0"))
+                    order[i], order[i + 1] = order[i + 1], order[i]
+                for name, path in order:
                     await reset(conn)
                     run = await timed(path, groups)
                     results[name].append(run)
@@ -320,12 +355,19 @@ def report(results: dict[str, list[Run]], args: argparse.Namespace) -> None:
     for name, runs in results.items():
         spread = ", ".join(f"{r.rate:,.0f}" for r in runs)
         print(f"  {name:36s} {overall[name]:18,.0f} clicks/s {by_batch[name]:16,.0f}   ({spread})")
-    a, b = (next(k for k in results if k[0] == p) for p in "ab")
+    a, b = (next(k for k in results if k.startswith(p)) for p in ("a ", "b "))
     per_round = [rb.rate / ra.rate for ra, rb in zip(results[a], results[b], strict=True)]
     ratio, batch_ratio = overall[b] / overall[a], by_batch[b] / by_batch[a]
     rounds = ", ".join(f"{r:.1%}" for r in per_round)
     print(f"  ratio b/a: overall {ratio:.1%} (per round {rounds}); by median batch {batch_ratio:.1%}")
     print(f"  goal b >= 80 % of a: {'met' if min(ratio, batch_ratio) >= 0.8 else 'NOT met'}")
+    b0 = next((k for k in results if k.startswith("b0 ")), None)
+    if b0 is not None:
+        rounds = ", ".join(f"{rb.rate / r0.rate:.1%}" for r0, rb in zip(results[b0], results[b], strict=True))
+        print(
+            f"  ratio b/b0: overall {overall[b] / overall[b0]:.1%} (per round {rounds}); "
+            f"by median batch {by_batch[b] / by_batch[b0]:.1%}"
+        )
 
 
 def _bounded(low: int, high: int) -> Callable[[str], int]:
@@ -349,6 +391,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-diagnostics", action="store_true", help="only paths a, b and c")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database afterwards")
+    parser.add_argument(
+        "--compare-store",
+        type=Path,
+        metavar="FILE",
+        help="also time store() of this copy of network/tracking/storage.py (path b0), next to b",
+    )
     args = parser.parse_args(argv)
     if urlsplit(ADMIN_URL).hostname != "127.0.0.1":
         raise SystemExit("the benchmark only talks to 127.0.0.1")

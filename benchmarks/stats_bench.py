@@ -15,20 +15,22 @@ at the end unless ``--keep``; nothing else is touched), migrates it with ``cpane
    is Zipf-like (rank = 2000 * u^6: the top webmaster sends 28 % of the clicks, the top 20 about half); each
    webmaster runs 4 offers and 3 countries of its own (skewed) and up to 50 sub1 values (rank = 50 * u^4).
    The rollup key is dropped while loading and rebuilt after: the table ends as migrated, only faster.
-   The daily rollups (``click_rollup_daily``, and ``click_rollup_daily_offer`` without webmaster) are then
-   built from the hourly rows by ``network.tracking.storage.rebuild_daily``, the function a time zone change
-   runs: the rows click storage would have written for the same clicks (each hourly row summed into its
-   local day).
+   The daily rollups (``click_rollup_daily``, ``click_rollup_daily_offer`` without webmaster and
+   ``click_rollup_daily_sub1`` by webmaster and sub1) are then built from the hourly rows by
+   ``network.tracking.storage.rebuild_daily``, the function a time zone change runs: the rows click storage
+   would have written for the same clicks (each hourly row summed into its local day).
 3. N conversions over the same 30 days and the same skew, every status, 3 % in EUR.
 4. The report through ``network.stats.service.report`` with a staff principal (warm-up + R runs), clicks
    from the rollup the service picks (printed after each report). Unless ``--no-sides``, each side alone
-   (the click query, the conversion query; the service runs them at once on two connections). Unless
-   ``--no-hourly``, the same reports forced onto the hourly rollup (``rollup="hourly"``, --hourly-runs
-   runs), each checked to give the same report as served. Then through HTTP (the app served by
-   ``cpanet serve``, httpx on loopback; warm-up + --http-runs runs).
+   as the service runs it (the click side: the count of its keys first where the report could be over the
+   row cap, then the click query; the conversion query; the service runs them at once on two connections).
+   Unless ``--no-hourly``, the reports served from a daily rollup forced onto the hourly one
+   (``rollup="hourly"``, --hourly-runs runs), each checked to give the same report as served. Then through
+   HTTP (the app served by ``cpanet serve``, httpx on loopback; warm-up + --http-runs runs).
 
 ``--reuse`` skips steps 1-3: it migrates the database a ``--keep`` run left (new migrations backfill their
-tables from the rows there) and times its data, for a second look without generating 10M clicks again.
+tables from the rows there; the rollups are then vacuumed and analyzed, as autovacuum would) and times its
+data, for a second look without generating 10M clicks again.
 
 Prints p50, p95 and max per report against the goal of 200 ms. Figures: docs/benchmarks/stats.md.
 """
@@ -349,16 +351,23 @@ async def reused(conn: asyncpg.Connection) -> tuple[int, date, date, tuple[int, 
     return network_id, first, last, (ids[0], ids[1], ids[2])
 
 
-async def build_daily(network_id: int) -> int:
-    """Both daily rollups from the hourly one, by the service function a time zone change runs; returns the
-    rows of the one with webmaster."""
-    rows = await rebuild_daily(network_id)
+DAILY_TABLES = ("click_rollup_daily", "click_rollup_daily_offer", "click_rollup_daily_sub1")
+
+
+async def vacuum_daily() -> None:
     conn = await asyncpg.connect(URL)
     try:
-        await conn.execute("VACUUM ANALYZE click_rollup_daily")
-        await conn.execute("VACUUM ANALYZE click_rollup_daily_offer")
+        for table in DAILY_TABLES:
+            await conn.execute(f"VACUUM ANALYZE {table}")
     finally:
         await conn.close()
+
+
+async def build_daily(network_id: int) -> int:
+    """The daily rollups from the hourly one, by the service function a time zone change runs; returns the
+    rows of the one with webmaster."""
+    rows = await rebuild_daily(network_id)
+    await vacuum_daily()
     return rows
 
 
@@ -367,13 +376,23 @@ async def side(principal: Principal, query: StatsQuery, zone: ZoneInfo, which: s
     dims = service.parse_group_by(query.group_by)
     span = service.period(query.date_from, query.date_to, zone, datetime.now(UTC))
     scope = service._scope(principal, query)
-    if which == "clicks":
-        rollup = service.rollup_for(dims, webmaster_id=scope.webmaster_id)
-        text, args = service._click_sql(dims, scope, span, postgres=True, rollup=rollup)
-    else:
-        text, args = service._conversion_sql(dims, scope, span, postgres=True)
-    rows = await service._fetch(text, args)
+    try:
+        if which == "clicks":
+            rollup = service._rollup_of(dims, scope)
+            rows = await service._click_rows(dims, scope, span, postgres=True, rollup=rollup)
+        else:
+            rows = await service._conversion_rows(dims, scope, span, postgres=True)
+    except ValidationError:
+        return "422 (over the row cap)"
     return f"{len(rows)} rows"
+
+
+def served_from(query: StatsQuery) -> str:
+    """The rollup the service reads a staff report's clicks from ("-": none)."""
+    dims = service.parse_group_by(query.group_by)
+    if not service.CLICK_DIMENSIONS.issuperset(dims):
+        return "-"
+    return service.rollup_for(dims, webmaster_id=query.webmaster_id, offer_id=query.offer_id)
 
 
 async def hourly_vs_daily(principal: Principal, query: StatsQuery, daily: StatsReport | None) -> str:
@@ -438,12 +457,9 @@ async def main(args: argparse.Namespace) -> None:
                     conn, (network_id, first_adv, first_offer, first_wm), args.conversions, start
                 )
                 log(f"conversions: {args.conversions:,} in {time.perf_counter() - t0:.1f} s")
-            for table in (
-                "click_rollup_hourly",
-                "click_rollup_daily",
-                "click_rollup_daily_offer",
-                "conversion",
-            ):
+            if args.reuse:
+                await vacuum_daily()
+            for table in ("click_rollup_hourly", *DAILY_TABLES, "conversion"):
                 n = await conn.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
                 log(f"  {table}: {n:,} rows")
             cases = reports(first_wm, first_offer, first_day, today)
@@ -453,10 +469,7 @@ async def main(args: argparse.Namespace) -> None:
             for name, params in cases:
                 query = StatsQuery(**params)
                 times, outcome = await timed(args.runs, functools.partial(via_service, staff, query), budget)
-                dims = service.parse_group_by(query.group_by)
-                path = (
-                    service.rollup_for(dims, webmaster_id=query.webmaster_id) if "goal" not in dims else "-"
-                )
+                path = served_from(query)
                 log(f"  {name:36} {summary(times)}  -> {outcome} ({path})")
                 answers[name] = await answer(staff, query)
             if not args.no_sides:
@@ -477,7 +490,7 @@ async def main(args: argparse.Namespace) -> None:
                 log(f"\nthe same reports forced onto the hourly rollup, warm-up + {runs} runs:")
                 for name, params in cases:
                     query = StatsQuery(**params)
-                    if not service.uses_daily(service.parse_group_by(query.group_by)):
+                    if served_from(query) in ("hourly", "-"):
                         continue
                     if budget.spent:
                         log(f"  {name:36} skipped: out of time")

@@ -4,9 +4,10 @@ each grouped in SQL by the same dimensions, merged by key here.
 Clicks come from the smallest rollup that has the report's dimensions and filters: the daily rollup without
 webmaster (``click_rollup_daily_offer``: network, local day, offer, country) for the network-wide reports,
 the daily rollup (``click_rollup_daily``: + webmaster) when the report groups or filters by webmaster (a
-webmaster's own report always does), and the hourly rollup when it groups by sub1, which only that one has.
-All give the same numbers: the daily rows are the hourly ones summed per local day of the hour's start, and
-the API's periods are whole local days.
+webmaster's own report always does), the daily rollup by sub1 (``click_rollup_daily_sub1``: network,
+webmaster, local day, sub1) when it groups by sub1 without offer or country (a webmaster's sub1 report), and
+the hourly rollup for the other reports by sub1. All give the same numbers: the daily rows are the hourly
+ones summed per local day of the hour's start, and the API's periods are whole local days.
 
 Days are the network's local days. The rollups count UTC hours, so a day's clicks are the hours whose start
 falls on that local date: exact for whole-hour offsets; in half- and quarter-hour zones a day's clicks begin
@@ -18,7 +19,7 @@ PostgreSQL and SQLite, and cheaper per row on PostgreSQL than ``AT TIME ZONE``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -32,7 +33,12 @@ from network.offers.tables import Offer
 from network.principal import Principal, Role
 from network.stats.schemas import StatsReport, StatsRow
 from network.tenants.tables import Network
-from network.tracking.tables import ClickRollupDaily, ClickRollupDailyOffer, ClickRollupHourly
+from network.tracking.tables import (
+    ClickRollupDaily,
+    ClickRollupDailyOffer,
+    ClickRollupDailySub1,
+    ClickRollupHourly,
+)
 from rules.money import UnknownCurrencyError, minor_units
 
 DIMENSIONS = ("day", "offer", "webmaster", "sub1", "sub2", "sub3", "sub4", "sub5", "country", "goal")
@@ -41,8 +47,10 @@ CLICK_DIMENSIONS = frozenset({"day", "offer", "webmaster", "sub1", "country"})
 # The dimensions of the daily rollups (there is no sub id filter, so only grouping by sub1 needs the hourly).
 DAILY_DIMENSIONS = frozenset({"day", "offer", "webmaster", "country"})
 OFFER_DIMENSIONS = frozenset({"day", "offer", "country"})
+# The daily rollup with sub1 has no offer or country: it serves reports by sub1 without offer filters.
+SUB1_DIMENSIONS = frozenset({"day", "webmaster", "sub1"})
 # Which rollup a report reads clicks from: chosen by rollup_for ("auto"), or forced (tests, benchmark).
-ROLLUPS = ("auto", "hourly", "daily", "daily_offer")
+ROLLUPS = ("auto", "hourly", "daily", "daily_offer", "daily_sub1")
 # Field of each dimension in a row.
 FIELDS = {"offer": "offer_id", "webmaster": "webmaster_id"}
 MAX_DIMENSIONS = 3
@@ -206,30 +214,50 @@ def _grouped(
 
 
 def uses_daily(dims: Sequence[str]) -> bool:
-    """Whether a report grouped by ``dims`` reads its clicks from a daily rollup."""
+    """Whether a report grouped by ``dims`` reads its clicks from a daily rollup without sub1."""
     return DAILY_DIMENSIONS.issuperset(dims)
 
 
-def rollup_for(dims: Sequence[str], *, webmaster_id: int | None) -> str:
-    """The smallest rollup that serves a report grouped by ``dims``, filtered by ``webmaster_id``."""
+def rollup_for(
+    dims: Sequence[str],
+    *,
+    webmaster_id: int | None = None,
+    offer_id: int | None = None,
+    country: str | None = None,
+    advertiser_id: int | None = None,
+) -> str:
+    """The smallest rollup that serves a report grouped by ``dims`` with these filters (``advertiser_id``:
+    an advertiser's report, limited to its offers)."""
     if not uses_daily(dims):
-        return "hourly"
+        by_offer = offer_id is not None or country is not None or advertiser_id is not None
+        return "daily_sub1" if SUB1_DIMENSIONS.issuperset(dims) and not by_offer else "hourly"
     if webmaster_id is None and OFFER_DIMENSIONS.issuperset(dims):
         return "daily_offer"
     return "daily"
+
+
+def _rollup_of(dims: Sequence[str], scope: _Scope) -> str:
+    return rollup_for(
+        dims,
+        webmaster_id=scope.webmaster_id,
+        offer_id=scope.offer_id,
+        country=scope.country,
+        advertiser_id=scope.advertiser_id,
+    )
 
 
 _ROLLUP_TABLES = {
     "hourly": ClickRollupHourly,
     "daily": ClickRollupDaily,
     "daily_offer": ClickRollupDailyOffer,
+    "daily_sub1": ClickRollupDailySub1,
 }
 
 
-def _click_sql(
-    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool, rollup: str
-) -> tuple[str, list[Any]]:
-    sql = _Sql()
+def _click_where(
+    sql: _Sql, dims: Sequence[str], scope: _Scope, span: Period, rollup: str
+) -> tuple[list[str], str]:
+    """The click query's grouping expressions and its WHERE clause (values bound to ``sql``)."""
     if rollup != "hourly":
         # Local dates are the daily rollup's own key: the days first .. last, no bounds to bisect.
         select = list(dims)
@@ -244,12 +272,33 @@ def _click_sql(
         where += (
             f" AND offer IN (SELECT id FROM {offers} WHERE network = {tenant} AND advertiser = {advertiser})"  # noqa: S608
         )
+    return select, where
+
+
+def _click_sql(
+    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool, rollup: str
+) -> tuple[str, list[Any]]:
+    sql = _Sql()
+    select, where = _click_where(sql, dims, scope, span, rollup)
     columns = [
         *(f"{expr} AS d{i}" for i, expr in enumerate(select)),
         *(f"SUM({m}) AS {m}" for m in ("clicks", "unique_clicks", "invalid_clicks")),
     ]
     table = _ROLLUP_TABLES[rollup]._meta.tablename
     return _grouped(table, columns, where, len(dims), postgres=postgres), sql.args
+
+
+def _probe_sql(dims: Sequence[str], scope: _Scope, span: Period, rollup: str) -> tuple[str, list[Any]]:
+    """How many keys the click side has, counted up to MAX_ROWS + 1 only: a report over the cap is refused
+    on this count instead of after both sides were grouped and fetched. On a daily rollup grouped by
+    webmaster and day, PostgreSQL walks the index ``(network, webmaster, day)`` (index only) and stops at
+    the cap: 25 ms for a month of 616k daily rows (docs/benchmarks/stats.md)."""
+    sql = _Sql()
+    select, where = _click_where(sql, dims, scope, span, rollup)
+    table = _ROLLUP_TABLES[rollup]._meta.tablename
+    groups = ", ".join(select)
+    text = f"SELECT 1 FROM {table} WHERE {where} GROUP BY {groups} LIMIT {MAX_ROWS + 1}"  # noqa: S608
+    return f"SELECT count(*) AS n FROM ({text}) k", sql.args  # noqa: S608
 
 
 def _conversion_sql(
@@ -397,24 +446,87 @@ def _sort_key(key: Key) -> tuple[tuple[bool, Any], ...]:
     return tuple((value is None, value) for value in key)
 
 
-async def _fetch(text: str, args: list[Any]) -> list[dict[str, Any]]:
+async def _fetch(
+    text: str, args: list[Any], probe: tuple[str, list[Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The rows of a query; with ``probe`` (a count of keys, see _probe_sql), first that count, on the same
+    connection: over MAX_ROWS, the report is refused without running the query."""
     engine = ClickRollupHourly._meta.db
     if engine.engine_type != "postgres":
+        if probe is not None:
+            _refuse_over_cap((await ClickRollupHourly.raw(probe[0], *probe[1]))[0]["n"])
         rows: list[dict[str, Any]] = await ClickRollupHourly.raw(text, *args)
         return rows
     # asyncpg prepares each statement once per connection, and after five runs PostgreSQL may keep a generic
     # plan, blind to the period and ids (10x slower in benchmarks/stats_bench.py): plan every report afresh.
     async with engine.transaction():
         await ClickRollupHourly.raw("SET LOCAL plan_cache_mode = force_custom_plan")
+        if probe is not None:
+            _refuse_over_cap((await ClickRollupHourly.raw(probe[0], *probe[1]))[0]["n"])
         rows = await ClickRollupHourly.raw(text, *args)
     return rows
+
+
+def _refuse_over_cap(keys: int) -> None:
+    if keys > MAX_ROWS:
+        raise ValidationError(TOO_MANY, max_rows=MAX_ROWS)
+
+
+async def _click_rows(
+    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool, rollup: str
+) -> list[dict[str, Any]]:
+    probe = None
+    unfiltered = scope == _Scope(scope.tenant_id, None, None, None, None)
+    if rollup != "hourly" and unfiltered and set(dims) - {"day"}:
+        # Counted first only for the network-wide reports on a daily rollup grouped by more than days (at
+        # most 366 rows): those are the ones over the cap, and there the count runs while the conversions of
+        # the whole network are grouped on the other connection. On the hourly rollup, or filtered (no index
+        # to stop early on), the count can cost as much as the query (+50 ms for webmaster,day of one offer):
+        # those reports are refused when the click query's rows pass the cap, which cancels the conversion
+        # side too (_both).
+        probe = _probe_sql(dims, scope, span, rollup)
+    rows = await _fetch(*_click_sql(dims, scope, span, postgres=postgres, rollup=rollup), probe)
+    _refuse_over_cap(len(rows))
+    return rows
+
+
+async def _conversion_rows(
+    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool
+) -> list[dict[str, Any]]:
+    rows = await _fetch(*_conversion_sql(dims, scope, span, postgres=postgres))
+    names = [f"d{i}" for i in range(len(dims))]
+    _refuse_over_cap(len({(*(r[n] for n in names), r["currency"]) for r in rows}))
+    return rows
+
+
+async def _both(
+    clicks: Coroutine[Any, Any, list[dict[str, Any]]],
+    conversions: Coroutine[Any, Any, list[dict[str, Any]]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Both sides at once (each on its own connection); the first to fail (a report over the cap: the click
+    side's count comes back long before the conversions are grouped) cancels the other."""
+    tasks = (asyncio.ensure_future(clicks), asyncio.ensure_future(conversions))
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        pending = [task for task in tasks if not task.done()]
+        for task in pending:
+            task.cancel()
+        # Waits for the cancelled query to end (asyncpg cancels it on the server) and its connection to
+        # return to the pool.
+        await asyncio.gather(*pending, return_exceptions=True)
+    for task in tasks:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
+    return tasks[0].result(), tasks[1].result()
 
 
 async def report(
     principal: Principal, query: StatsQuery, *, now: datetime | None = None, rollup: str = "auto"
 ) -> StatsReport:
     """The report. ``rollup`` forces the click rollup (one of ``ROLLUPS``; the tests and the benchmark
-    compare them): "hourly", "daily", or "daily_offer" where it serves (else the one "auto" picks)."""
+    compare them): "hourly", or "daily" where "daily_offer" serves (else the one "auto" picks)."""
     if rollup not in ROLLUPS:
         raise ValueError(f"rollup: one of {', '.join(ROLLUPS)}")
     dims = parse_group_by(query.group_by)
@@ -432,26 +544,23 @@ async def report(
     span = period(query.date_from, query.date_to, ZoneInfo(zone_name), now or datetime.now(UTC))
     scope = _scope(principal, query)
     with_clicks = CLICK_DIMENSIONS.issuperset(dims)
-    chosen = rollup_for(dims, webmaster_id=scope.webmaster_id)
+    chosen = _rollup_of(dims, scope)
     if rollup == "hourly" or (rollup == "daily" and chosen == "daily_offer"):
         chosen = rollup
     engine = ClickRollupHourly._meta.db
     postgres = engine.engine_type == "postgres"
-    conversions = _fetch(*_conversion_sql(dims, scope, span, postgres=postgres))
     click_rows: list[dict[str, Any]] | None = None
     if not with_clicks:
-        conversion_rows = await conversions
+        conversion_rows = await _conversion_rows(dims, scope, span, postgres=postgres)
     elif engine.current_transaction.get() is None:
         # Two connections, so both sides run at once.
-        clicks = _fetch(*_click_sql(dims, scope, span, postgres=postgres, rollup=chosen))
-        click_rows, conversion_rows = await asyncio.gather(clicks, conversions)
+        click_rows, conversion_rows = await _both(
+            _click_rows(dims, scope, span, postgres=postgres, rollup=chosen),
+            _conversion_rows(dims, scope, span, postgres=postgres),
+        )
     else:  # a caller's transaction has one connection
-        click_rows = await _fetch(*_click_sql(dims, scope, span, postgres=postgres, rollup=chosen))
-        conversion_rows = await conversions
-    names = [f"d{i}" for i in range(len(dims))]
-    pairs = len({(*(r[n] for n in names), r["currency"]) for r in conversion_rows})
-    if len(click_rows or ()) > MAX_ROWS or pairs > MAX_ROWS:
-        raise ValidationError(TOO_MANY, max_rows=MAX_ROWS)
+        click_rows = await _click_rows(dims, scope, span, postgres=postgres, rollup=chosen)
+        conversion_rows = await _conversion_rows(dims, scope, span, postgres=postgres)
     merged, others = _merge(click_rows, conversion_rows, dims, span, currency)
     if len(merged) > MAX_ROWS:
         raise ValidationError(TOO_MANY, max_rows=MAX_ROWS)

@@ -3,8 +3,9 @@ and daily rollups in the same transaction, fed only by the clicks that were new 
 
 The daily rollup (``click_rollup_daily``, read by the stats report) is the hourly one summed per local day of
 the network and without sub1: each hourly row counts on the network's local date of its UTC hour's start;
-``click_rollup_daily_offer`` is the same without webmaster. A time zone change rebuilds the network's daily
-rows (both tables) from its hourly ones (``rebuild_daily``, called by
+``click_rollup_daily_offer`` is the same without webmaster; ``click_rollup_daily_sub1`` the hourly rows
+summed per webmaster, local day and sub1 only. A time zone change rebuilds the network's daily rows (the
+three tables) from its hourly ones (``rebuild_daily``, called by
 network.tenants.service in the transaction that changes the zone). On PostgreSQL each batch first takes a
 shared advisory lock per network (``DAILY_LOCK``) and the rebuild an exclusive one, so a batch either
 commits before the rebuild reads the hourly rows or reads the new zone after the rebuild committed.
@@ -77,6 +78,7 @@ _FLAGS = ", ".join(f"({int(f)}, '{f.name.lower()}')" for f in FraudFlag if f.nam
 _KEY = "network, offer, webmaster, sub1, country, hour"
 _DAILY_KEY = "network, day, offer, webmaster, country"
 _OFFER_KEY = "network, day, offer, country"
+_SUB1_KEY = "network, webmaster, day, sub1"
 # Advisory lock class (pg_advisory_xact_lock(int, int)) of a network's daily rows: shared by click storage,
 # exclusive for a rebuild. The second key is the network id modulo 2^31 (a collision only makes one wait).
 DAILY_LOCK = 0x63706E64
@@ -257,7 +259,7 @@ WITH new AS ({new}), firsts AS (
 ), dated AS (
     -- The same rows on the local day of their network (UTC for a network id without a row).
     SELECT k.network, (k.hour AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date AS day, k.offer, k.webmaster,
-        k.country, k.clicks, k.uniques, k.invalid
+        k.sub1, k.country, k.clicks, k.uniques, k.invalid
     FROM keyed k LEFT JOIN {_NETWORK} z ON z.id = k.network
 ), daily AS (
     INSERT INTO click_rollup_daily AS r ({_DAILY_KEY}, clicks, unique_clicks, invalid_clicks)
@@ -274,6 +276,15 @@ WITH new AS ({new}), firsts AS (
     GROUP BY {_OFFER_KEY}
     ORDER BY {_OFFER_KEY}
     ON CONFLICT ({_OFFER_KEY}) DO UPDATE SET
+        clicks = r.clicks + excluded.clicks,
+        unique_clicks = r.unique_clicks + excluded.unique_clicks,
+        invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
+), daily_sub1 AS (
+    INSERT INTO click_rollup_daily_sub1 AS r ({_SUB1_KEY}, clicks, unique_clicks, invalid_clicks)
+    SELECT {_SUB1_KEY}, sum(clicks), sum(uniques), sum(invalid) FROM dated
+    GROUP BY {_SUB1_KEY}
+    ORDER BY {_SUB1_KEY}
+    ON CONFLICT ({_SUB1_KEY}) DO UPDATE SET
         clicks = r.clicks + excluded.clicks,
         unique_clicks = r.unique_clicks + excluded.unique_clicks,
         invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
@@ -393,6 +404,14 @@ _SQLITE_STEPS = (
         clicks = clicks + excluded.clicks,
         unique_clicks = unique_clicks + excluded.unique_clicks,
         invalid_clicks = invalid_clicks + excluded.invalid_clicks""",  # noqa: S608
+    f"""INSERT INTO main.click_rollup_daily_sub1 ({_SUB1_KEY}, clicks, unique_clicks, invalid_clicks)
+    SELECT {_SUB1_KEY}, COUNT(*), SUM(first), SUM(valid = 0)
+    FROM temp.click_batch WHERE true
+    GROUP BY {_SUB1_KEY}
+    ON CONFLICT ({_SUB1_KEY}) DO UPDATE SET
+        clicks = clicks + excluded.clicks,
+        unique_clicks = unique_clicks + excluded.unique_clicks,
+        invalid_clicks = invalid_clicks + excluded.invalid_clicks""",  # noqa: S608
 )
 _SQLITE_INSERT = (
     f"INSERT OR IGNORE INTO temp.click_batch ({', '.join((*COLUMNS, *_SQLITE_EXTRA))}) "  # noqa: S608
@@ -458,6 +477,23 @@ FROM main.click_rollup_hourly h JOIN temp.click_daily_map m ON m.hour = h.hour
 WHERE h.network = ?
 GROUP BY h.network, m.day, h.offer, h.webmaster, h.country
 """  # noqa: S608
+_PG_REBUILD_SUB1 = f"""
+INSERT INTO click_rollup_daily_sub1 ({_SUB1_KEY}, clicks, unique_clicks, invalid_clicks)
+SELECT network, webmaster, (hour AT TIME ZONE $2::text)::date, sub1, sum(clicks), sum(unique_clicks),
+    sum(invalid_clicks)
+FROM click_rollup_hourly WHERE network = $1
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2, 3, 4
+"""  # noqa: S608
+_SQLITE_REBUILD_SUB1 = f"""
+INSERT INTO main.click_rollup_daily_sub1 ({_SUB1_KEY}, clicks, unique_clicks, invalid_clicks)
+SELECT h.network, h.webmaster, m.day, h.sub1, SUM(h.clicks), SUM(h.unique_clicks), SUM(h.invalid_clicks)
+FROM main.click_rollup_hourly h JOIN temp.click_daily_map m ON m.hour = h.hour
+WHERE h.network = ?
+GROUP BY h.network, h.webmaster, m.day, h.sub1
+"""  # noqa: S608
+# The daily tables a rebuild empties and fills again.
+_DAILY_TABLES = ("click_rollup_daily", "click_rollup_daily_offer", "click_rollup_daily_sub1")
 # The rollup without webmaster from the daily one, of one network ($1 on PostgreSQL, ? on SQLite).
 _OFFER_REBUILD = f"""
 INSERT INTO click_rollup_daily_offer ({_OFFER_KEY}, clicks, unique_clicks, invalid_clicks)
@@ -488,10 +524,11 @@ async def rebuild_daily(network_id: int) -> int:
                 raise ValidationError(
                     f"unknown time zone {zone!r} (the database does not know it)", field="timezone"
                 ) from exc
-            for table in ("click_rollup_daily", "click_rollup_daily_offer"):
+            for table in _DAILY_TABLES:
                 await conn.execute(f"DELETE FROM {table} WHERE network = $1", network_id)  # noqa: S608
             await conn.execute(_PG_REBUILD, network_id, zone)
             await conn.execute(_OFFER_REBUILD.format("$1"), network_id)
+            await conn.execute(_PG_REBUILD_SUB1, network_id, zone)
             return int(
                 await conn.fetchval("SELECT count(*) FROM click_rollup_daily WHERE network = $1", network_id)
             )
@@ -519,8 +556,9 @@ async def rebuild_daily_sqlite(conn: Any, network_id: int, zone: ZoneInfo) -> No
         hours = [r["h"] for r in await cursor.fetchall()]
     mapping = [(h, day_of(datetime.fromisoformat(h).replace(tzinfo=UTC), zone).isoformat()) for h in hours]
     await conn.executemany("INSERT INTO temp.click_daily_map (hour, day) VALUES (?, ?)", mapping)
-    for table in ("click_rollup_daily", "click_rollup_daily_offer"):
+    for table in _DAILY_TABLES:
         await conn.execute(f"DELETE FROM main.{table} WHERE network = ?", (network_id,))  # noqa: S608
     await conn.execute(_SQLITE_REBUILD, (network_id,))
     await conn.execute(_OFFER_REBUILD.format("?"), (network_id,))
+    await conn.execute(_SQLITE_REBUILD_SUB1, (network_id,))
     await conn.execute("DELETE FROM temp.click_daily_map")

@@ -117,6 +117,22 @@ class ClickRollupDailyOffer(Table):
     invalid_clicks = BigInt()
 
 
+class ClickRollupDailySub1(Table):
+    """The daily rollup by sub1, narrow: clicks per network, webmaster, local ``day`` and sub1 (no offer, no
+    country: the fewest keys that serve a webmaster's report by sub1), maintained with the other daily
+    rollups (same transaction, same days) and rebuilt with them from the hourly rows on a time zone change.
+    Unique key: ``(network, webmaster, day, sub1)``, which is also the index of a webmaster's period."""
+
+    id = BigSerial(primary_key=True)
+    network = BigInt()
+    webmaster = BigInt()
+    day = Date()
+    sub1 = Varchar(length=255)
+    clicks = BigInt()
+    unique_clicks = BigInt()
+    invalid_clicks = BigInt()
+
+
 class ClickRollupInvalidHourly(Table):
     """Invalid clicks (``valid`` false) per rollup key and reason. The reason is each fraud flag set on the
     click (``bot_ua``, ``duplicate_click``, ...; see fastpath.reasons.FraudFlag), or the click's own reason

@@ -15,7 +15,7 @@ from network.accounts import authn
 from network.accounts import service as accounts
 from network.accounts.schemas import ApiKeyCreate, UserCreate
 from network.demo import _principal_for
-from network.stats.service import period
+from network.stats.service import MAX_ROWS, TOO_MANY, period
 from network.tracking.clickid import new_click_id
 from network.tracking.endpoint import VISITOR_COOKIE
 from network.tracking.events import ClickEvent
@@ -73,9 +73,14 @@ async def _click(client: Client, world: World, **kwargs: Any) -> str:
 
 async def _stored_click(world: World, webmaster_id: int, at: datetime, sub1: str = "") -> str:
     """A click stored by the storage code directly, for a moment or a webmaster the endpoint cannot give."""
-    ts = at.timestamp()
+    event = _click_event(world, webmaster_id, at.timestamp(), sub1)
+    assert await store([event]) == 1
+    return event.click_id
+
+
+def _click_event(world: World, webmaster_id: int, ts: float, sub1: str = "") -> ClickEvent:
     click_id = new_click_id(ts)
-    event = ClickEvent(
+    return ClickEvent(
         click_id=click_id,
         network_id=world.network_id,
         ts=ts,
@@ -99,8 +104,6 @@ async def _stored_click(world: World, webmaster_id: int, at: datetime, sub1: str
         creative_id="",
         subs=(sub1,),
     )
-    assert await store([event]) == 1
-    return click_id
 
 
 async def _stats(client: Client, world: World, role: str = "staff", **params: Any) -> Any:
@@ -350,6 +353,27 @@ async def test_bad_input_is_a_problem(client: Client, world: World) -> None:
         assert body["status"] == 422 and body["detail"], body
     unknown = await client.get("/api/v1/stats?group_by=offer,hour", headers=world.auth("staff"))
     assert "hour" in unknown.json()["detail"] and unknown.json()["field"] == "group_by"
+
+
+async def test_a_report_over_the_row_cap_is_a_problem(client: Client, world: World) -> None:
+    """A click from each of MAX_ROWS + 1 webmasters today: a row per webmaster is too many, network-wide
+    (refused on a count of the daily keys) and filtered by country (on the click query's rows) alike."""
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0).timestamp()
+    events = [_click_event(world, 10_000 + i, now + i / 1000) for i in range(MAX_ROWS + 1)]
+    for i in range(0, len(events), 2000):
+        await store(events[i : i + 2000])
+    for params in ({"group_by": "webmaster"}, {"group_by": "webmaster,sub1", "country": "US"}):
+        response = await client.get(
+            "/api/v1/stats", params={"date_from": _today(), **params}, headers=world.auth("staff")
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        body = response.json()
+        assert (body["status"], body["title"], body["detail"]) == (422, "Invalid input", TOO_MANY), body
+        assert body["max_rows"] == MAX_ROWS
+    # One offer: one row.
+    offers = await _stats(client, world, date_from=_today(), group_by="offer")
+    assert [(r["offer_id"], r["clicks"]) for r in offers["rows"]] == [(world.offers["public"], MAX_ROWS + 1)]
 
 
 def test_days_in_whole_and_half_hour_zones() -> None:

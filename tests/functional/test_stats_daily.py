@@ -1,7 +1,8 @@
-"""The daily click rollups (with and without webmaster) against the hourly one, on both engines: the stats
-report gives the same answer from each (day boundaries in non-UTC zones, DST days, a half-hour zone, unique
-and invalid counts, date and id filters), redelivered batches count once, a time zone change rebuilds the
-daily rows, and the migrations' backfills leave the rows click storage writes. Clicks go through click
+"""The daily click rollups (with and without webmaster, and by sub1) against the hourly one, on both engines:
+the stats report gives the same answer from each (day boundaries in non-UTC zones, DST days, a half-hour
+zone, unique and invalid counts, date and id filters), redelivered batches count once, a time zone change
+rebuilds the daily rows, the migrations' backfills leave the rows click storage writes, and a report over
+the row cap is refused with the same problem whichever way it is found out. Clicks go through click
 storage, reports through the service and tenants.update_network; no mocks."""
 
 from __future__ import annotations
@@ -20,27 +21,35 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import msgspec
 import pytest
 
 from fastpath.reasons import FraudFlag
 from network.db import all_tables, bind_tables, build_engine
 from network.demo import _first_admin
+from network.errors import ValidationError
 from network.principal import Principal, Role
 from network.settings import DatabaseSettings, Settings
 from network.stats import service
-from network.stats.service import StatsQuery, uses_daily
+from network.stats.service import MAX_ROWS, TOO_MANY, StatsQuery, rollup_for, uses_daily
 from network.tenants import service as tenants
 from network.tenants.schemas import NetworkUpdate
 from network.tracking.clickid import new_click_id
 from network.tracking.events import ClickEvent
 from network.tracking.storage import day_of, hour_of, rebuild_daily, store
-from network.tracking.tables import ClickRollupDaily, ClickRollupDailyOffer, ClickRollupHourly
+from network.tracking.tables import (
+    ClickRollupDaily,
+    ClickRollupDailyOffer,
+    ClickRollupDailySub1,
+    ClickRollupHourly,
+)
 from tests.conftest import ROOT
 from tests.support.cli import cpanet
 from tests.support.services import POSTGRES_ADMIN_URL, need, scratch_database_name, with_database
 
 _tags = itertools.count(random.randrange(1 << 30))
 DailyKey = tuple[int, int, str, date]  # offer (0: none), webmaster, country, day
+Sub1Key = tuple[int, date, str]  # webmaster, day, sub1
 Counts = tuple[int, int, int]  # clicks, unique, invalid
 OFFERS, WEBMASTERS = (11, 12, None), (21, 22)
 # (zone, a local day on which something happens)
@@ -138,6 +147,24 @@ async def _daily_offer(network: int) -> dict[DailyKey, Counts]:
     }
 
 
+async def _daily_sub1(network: int) -> dict[Sub1Key, Counts]:
+    rows = await ClickRollupDailySub1.select().where(ClickRollupDailySub1.network == network)
+    return {
+        (r["webmaster"], r["day"], r["sub1"]): (r["clicks"], r["unique_clicks"], r["invalid_clicks"])
+        for r in rows
+    }
+
+
+async def _sub1_from_hourly(network: int, zone: ZoneInfo) -> dict[Sub1Key, Counts]:
+    """The definition of the rollup by sub1, in Python: each hourly row on the local date of its hour's
+    start, summed per webmaster, day and sub1."""
+    out: dict[Sub1Key, Counter[str]] = {}
+    for r in await ClickRollupHourly.select().where(ClickRollupHourly.network == network):
+        acc = out.setdefault((r["webmaster"], day_of(r["hour"], zone), r["sub1"]), Counter())
+        acc.update(clicks=r["clicks"], unique=r["unique_clicks"], invalid=r["invalid_clicks"])
+    return {k: (c["clicks"], c["unique"], c["invalid"]) for k, c in out.items()}
+
+
 def _without_webmaster(daily: dict[DailyKey, Counts]) -> dict[DailyKey, Counts]:
     out: dict[DailyKey, Counts] = {}
     for (offer, _, country, day), counts in daily.items():
@@ -151,6 +178,9 @@ async def _check_rollups(network: int, zone: ZoneInfo) -> dict[DailyKey, Counts]
     daily = await _daily(network)
     assert daily == await _daily_from_hourly(network, zone)
     assert await _daily_offer(network) == _without_webmaster(daily)
+    by_sub1 = await _daily_sub1(network)
+    assert by_sub1 == await _sub1_from_hourly(network, zone)
+    assert sum(c[0] for c in by_sub1.values()) == sum(c[0] for c in daily.values())
     return daily
 
 
@@ -174,6 +204,8 @@ GROUPINGS = [
     "day,webmaster,country",
     "offer,country",
 ]
+# Served from the rollup by sub1 unless filtered by offer or country.
+SUB1_GROUPINGS = ["sub1", "day,sub1", "webmaster,sub1", "sub1,day,webmaster"]
 
 
 def _queries(around: date) -> Iterator[StatsQuery]:
@@ -183,7 +215,8 @@ def _queries(around: date) -> Iterator[StatsQuery]:
         (around + timedelta(days=1), around + timedelta(days=1)),
     ]
     filters: list[dict[str, Any]] = [{}, {"webmaster_id": 22, "country": "de"}, {"offer_id": 11}]
-    for (first, last), extra, group_by in itertools.product(periods, filters, GROUPINGS):
+    filters.append({"webmaster_id": 22})
+    for (first, last), extra, group_by in itertools.product(periods, filters, GROUPINGS + SUB1_GROUPINGS):
         yield StatsQuery(date_from=first, date_to=last, group_by=group_by, **extra)
 
 
@@ -194,7 +227,12 @@ async def _both_paths_agree(network: int, around: date) -> int:
     webmaster = Principal(network_id=network, user_id=2, role=Role.WEBMASTER, webmaster_id=22)
     counted = 0
     for query in _queries(around):
-        assert uses_daily(service.parse_group_by(query.group_by))
+        dims = service.parse_group_by(query.group_by)
+        by_offer = query.offer_id is not None or query.country is not None
+        served_from = rollup_for(
+            dims, webmaster_id=query.webmaster_id, offer_id=query.offer_id, country=query.country
+        )
+        assert uses_daily(dims) or served_from == ("hourly" if by_offer else "daily_sub1"), query
         for principal in (staff, webmaster):
             served = await service.report(principal, query)
             for rollup in ("hourly", "daily"):
@@ -272,11 +310,61 @@ async def test_a_time_zone_change_rebuilds_the_daily_rows(bound: None) -> None:
     one_day = await service.report(staff, StatsQuery(date_from=around, date_to=around, group_by=""))
     assert one_day.totals.clicks == _expected_clicks(events + more, kolkata, around, around)["clicks"]
     # Another change of something else leaves the rows; the rebuild is idempotent; no clicks, no rows.
-    before = await _daily(network), await _daily_offer(network)
+    before = await _daily(network), await _daily_offer(network), await _daily_sub1(network)
     await tenants.update_network(admin, NetworkUpdate(name="Renamed"))
     assert await rebuild_daily(network) == len(before[0])
-    assert (await _daily(network), await _daily_offer(network)) == before
+    assert (await _daily(network), await _daily_offer(network), await _daily_sub1(network)) == before
     assert await rebuild_daily(await _network("UTC")) == 0
+
+
+async def _refused(principal: Principal, query: StatsQuery, rollup: str = "auto") -> None:
+    with pytest.raises(ValidationError) as refused:
+        await service.report(principal, query, rollup=rollup)
+    assert (refused.value.detail, refused.value.extra) == (TOO_MANY, {"max_rows": MAX_ROWS}), query
+
+
+async def test_a_report_over_the_row_cap_is_refused_alike(bound: None) -> None:
+    """MAX_ROWS + 1 webmasters with a click on one day, MAX_ROWS of them on the next: a report with a row
+    per webmaster is refused for the first day however the service finds out (a count of the daily keys
+    first for the network-wide reports, the click query's rows for filtered ones and on the hourly rollup,
+    inside a caller's transaction too), and served for the second, the same from every rollup."""
+    network = await _network("UTC")
+    first, second = date(2025, 2, 1), date(2025, 2, 2)
+    rng = random.Random(11)
+    events = []
+    for day, count in ((first, MAX_ROWS + 1), (second, MAX_ROWS)):
+        noon = datetime.combine(day, time(12), tzinfo=UTC).timestamp()
+        for i in range(count):
+            event = msgspec.structs.replace(
+                _event(network, noon + i / 1000, rng), webmaster_id=1000 + i, offer_id=11, country="US"
+            )
+            events.append(msgspec.structs.replace(event, is_trafficback=False))
+    await _store(events, size=2000)
+    staff = Principal(network_id=network, user_id=1, role=Role.STAFF)
+    day_one: dict[str, Any] = {"date_from": first, "date_to": first}
+    cases: list[dict[str, Any]] = [
+        {"group_by": "webmaster"},  # the daily rollup, counted first
+        {"group_by": "webmaster,day"},
+        {"group_by": "webmaster,sub1"},  # the rollup by sub1, counted first
+        {"group_by": "offer,webmaster,country"},
+        {"group_by": "webmaster", "country": "us"},  # filtered: the click query's rows
+        {"group_by": "webmaster,offer", "offer_id": 11},
+        {"group_by": "webmaster,sub1", "offer_id": 11},  # the hourly rollup
+    ]
+    for params in cases:
+        query = StatsQuery(**day_one, **params)
+        await _refused(staff, query)
+        await _refused(staff, query, rollup="hourly")
+    async with ClickRollupHourly._meta.db.transaction():  # one connection: the sides one after the other
+        await _refused(staff, StatsQuery(**day_one, group_by="webmaster"))
+    for group_by in ("webmaster", "webmaster,sub1", "webmaster,day,country"):
+        query = StatsQuery(date_from=second, date_to=second, group_by=group_by)
+        served = await service.report(staff, query)
+        assert len(served.rows) == MAX_ROWS and served.totals.clicks == MAX_ROWS
+        assert served == await service.report(staff, query, rollup="hourly")
+    # Both days, by day only: two rows.
+    both = await service.report(staff, StatsQuery(date_from=first, date_to=second, group_by="day"))
+    assert [r.clicks for r in both.rows] == [MAX_ROWS + 1, MAX_ROWS]
 
 
 TABLE_MIGRATION = "2026-12-02T17:54:06:473018"
@@ -299,21 +387,21 @@ async def _rows_then_backfill(url: str) -> None:
     dropped and migrated again (as on a database that had only the hourly rollup): the backfills leave the
     rows storage had written."""
     bind_tables(build_engine(DatabaseSettings(url=url, pool_min=0, pool_max=0)))
-    written: dict[int, tuple[dict[DailyKey, Counts], dict[DailyKey, Counts]]] = {}
+    written: dict[int, tuple[dict[DailyKey, Counts], dict[DailyKey, Counts], dict[Sub1Key, Counts]]] = {}
     for zone_name, around in ZONES[:3]:
         network = await _network(zone_name)
         await _store(_clicks(network, ZoneInfo(zone_name), around, random.Random(zone_name)))
-        written[network] = await _daily(network), await _daily_offer(network)
+        written[network] = await _daily(network), await _daily_offer(network), await _daily_sub1(network)
         assert all(written[network])
     unknown = 1 << 45  # clicks of a network id without a network row count on UTC days
     await _store(_clicks(unknown, ZoneInfo("UTC"), date(2025, 1, 1), random.Random(1)))
-    written[unknown] = await _daily(unknown), await _daily_offer(unknown)
+    written[unknown] = await _daily(unknown), await _daily_offer(unknown), await _daily_sub1(unknown)
     await asyncio.to_thread(
         _piccolo, url, "backwards", "tracking", f"--migration_id={TABLE_MIGRATION}", "--auto_agree"
     )
     await asyncio.to_thread(_piccolo, url, "forwards", "tracking")
     for network, rows in written.items():
-        assert (await _daily(network), await _daily_offer(network)) == rows
+        assert (await _daily(network), await _daily_offer(network), await _daily_sub1(network)) == rows
 
 
 async def _admin(sql: str) -> None:
