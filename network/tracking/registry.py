@@ -1,7 +1,8 @@
 """Click nodes' view of every network: tracking host -> compiled snapshot, kept fresh.
 
 Embedded mode polls for changes: every state change that matters to clicks (offers, access, terms,
-statuses) writes an audit row in the same transaction, so a network's highest audit id is its revision.
+statuses) writes an audit row in the same transaction, so a network's revision counts its audit rows (those
+of entities a snapshot depends on: not conversions, withdrawals, postback settings, ...; NOT_IN_SNAPSHOT).
 A changed revision rebuilds that network's snapshot off the event loop and swaps it in atomically.
 Snapshots are also rebuilt every ``max_age`` seconds for time-based state (time zone offsets, cap periods).
 """
@@ -39,6 +40,23 @@ class Node:
 
 REVISION_WINDOW = 500
 NETWORKS_MAX_AGE = 5.0
+# Audit rows of entities that nothing in a click snapshot depends on: they are counted as seen but change no
+# network's revision, so a stream of postbacks (a conversion.created audit row each) does not rebuild the
+# click snapshot on every poll. A conversion that fills a cap writes an ``offer`` row (offer.cap_reached),
+# and a balance-gate pause an ``offer`` row too, which do rebuild it.
+NOT_IN_SNAPSHOT = frozenset(
+    {
+        "conversion",
+        "coupon",
+        "lead",
+        "withdrawal",
+        "payout_batch",
+        "postback_auth",
+        "postback_endpoint",
+        "postback_delivery",
+        "api_key",
+    }
+)
 
 
 class SnapshotRegistry:
@@ -102,21 +120,26 @@ class SnapshotRegistry:
         changed = not self._polled or await self._window_changed(floor)
         rows: list[dict[str, object]] = []
         if changed:
-            rows = await AuditEntry.select(AuditEntry.id, AuditEntry.network).where(AuditEntry.id > floor)
+            rows = await AuditEntry.select(AuditEntry.id, AuditEntry.network, AuditEntry.entity).where(
+                AuditEntry.id > floor
+            )
+        relevant = not self._polled
         for r in rows:
             audit_id, network_id = int(str(r["id"])), int(str(r["network"]))
             if audit_id not in self._known:
                 self._known.add(audit_id)
-                if self._polled:
+                if self._polled and r["entity"] not in NOT_IN_SNAPSHOT:
                     revisions[network_id] = revisions.get(network_id, 0) + 1
+                    relevant = True
                 self._seen = max(self._seen, audit_id)
         self._known = {i for i in self._known if i > self._seen - REVISION_WINDOW}
         self._polled = True
         rebuilt = 0
         now = time.time()
         # Creating or changing a network writes an audit row too, so the list is re-read when the log moved
-        # (and every NETWORKS_MAX_AGE seconds whatever happens): a quiet poll is the one aggregate above.
-        if changed or self._networks is None or now - self._networks_at > NETWORKS_MAX_AGE:
+        # for something a snapshot depends on (and every NETWORKS_MAX_AGE seconds whatever happens): a quiet
+        # poll is the one aggregate above.
+        if relevant or self._networks is None or now - self._networks_at > NETWORKS_MAX_AGE:
             self._networks = await Network.select(Network.id, Network.tracking_host)
             self._networks_at = now
         networks = self._networks

@@ -173,3 +173,29 @@ async def test_a_quiet_poll_rebuilds_nothing_and_a_late_commit_is_still_seen(
     node = registry.node(f"t-{world.tag}.example")
     assert node is not None and node.revision == revision + 1
     assert await registry.refresh() == 0
+
+
+async def test_audit_rows_of_conversions_and_payouts_rebuild_no_snapshot(
+    client: Client, world: World
+) -> None:
+    """A postback writes a conversion.created audit row; neither it nor a withdrawal's rebuilds the click
+    snapshot (NOT_IN_SNAPSHOT), but both count as seen: the next change of an offer rebuilds it once."""
+    registry = SnapshotRegistry(preload=True, fraud=FraudSettings(duplicate_slots=1024, ip_slots=1024))
+    await registry.refresh()
+    node = registry.node(f"t-{world.tag}.example")
+    assert node is not None
+    revision, built_at = node.revision, node.built_at
+    for entity in ("conversion", "conversion", "withdrawal"):
+        await AuditEntry.insert(
+            AuditEntry(network=world.network_id, entity=entity, entity_id="1", action=f"{entity}.created")
+        )
+        assert await registry.refresh() == 0
+    node = registry.node(f"t-{world.tag}.example")
+    assert node is not None and (node.revision, node.built_at) == (revision, built_at)
+    await AuditEntry.insert(
+        AuditEntry(network=world.network_id, entity="offer", entity_id="1", action="offer.cap_reached")
+    )
+    assert await registry.refresh() == 1
+    node = registry.node(f"t-{world.tag}.example")
+    assert node is not None and node.revision == revision + 1
+    assert await registry.refresh() == 0
