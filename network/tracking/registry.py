@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from piccolo.query.functions.aggregate import Count, Max
+from piccolo.custom_types import Combinable
+from piccolo.query.functions.aggregate import Max
 
 import fastpath
 from fastpath import FraudSettings, build_snapshot
@@ -38,8 +39,13 @@ class Node:
     built_at: float
 
 
-REVISION_WINDOW = 500
 NETWORKS_MAX_AGE = 5.0
+# How long an audit id below the newest one seen is waited for: ids are taken before commit, so a
+# transaction with a lower id can commit after a higher one was seen. Counted in seconds, not ids, so a
+# stream of postbacks (an audit row each) does not shorten the wait. MAX_GAPS bounds the ids waited for.
+GAP_SECONDS = 30.0
+MAX_GAPS = 10_000
+FIRST_LOOKBACK = 1_000  # ids below the newest checked for gaps by the first poll
 # Audit rows of entities that nothing in a click snapshot depends on: they are counted as seen but change no
 # network's revision, so a stream of postbacks (a conversion.created audit row each) does not rebuild the
 # click snapshot on every poll. A conversion that fills a cap writes an ``offer`` row (offer.cap_reached),
@@ -75,7 +81,7 @@ class SnapshotRegistry:
         self._hosts: dict[str, int] = {}
         self._revisions: dict[int, int] = {}
         self._seen = 0  # the newest audit row id seen by a poll
-        self._known: set[int] = set()  # the ids seen within REVISION_WINDOW of it
+        self._gaps: dict[int, float] = {}  # ids below it not seen yet -> when they were found missing
         self._polled = False
         self._by_network: dict[int, Node] = {}
         self._building: dict[int, asyncio.Lock] = {}
@@ -105,6 +111,7 @@ class SnapshotRegistry:
         """Rebuild what changed; return how many networks were rebuilt. Safe to run concurrently (the poll
         loop and a caller): revisions change in place, each audit id is counted once, no await in between."""
         revisions = self._revisions
+        relevant = not self._polled
         if not self._polled:
             # The first poll: every network's newest audit id, once.
             for r in await AuditEntry.select(AuditEntry.network, Max(AuditEntry.id, alias="max")).group_by(
@@ -112,28 +119,19 @@ class SnapshotRegistry:
             ):
                 revisions[int(r["network"])] = int(r["max"] or 0)
                 self._seen = max(self._seen, int(r["max"] or 0))
-        # Then incremental: only the newest audit rows are read, so a poll is one small index range scan
-        # however long the log grows. Ids are taken before commit, so a transaction with a lower id can commit
-        # after a higher one was seen: each poll re-reads REVISION_WINDOW ids below the newest seen and counts
-        # any id not seen before as a change of its network.
-        floor = max(0, self._seen - REVISION_WINDOW)
-        changed = not self._polled or await self._window_changed(floor)
-        rows: list[dict[str, object]] = []
-        if changed:
-            rows = await AuditEntry.select(AuditEntry.id, AuditEntry.network, AuditEntry.entity).where(
-                AuditEntry.id > floor
-            )
-        relevant = not self._polled
-        for r in rows:
-            audit_id, network_id = int(str(r["id"])), int(str(r["network"]))
-            if audit_id not in self._known:
-                self._known.add(audit_id)
-                if self._polled and r["entity"] not in NOT_IN_SNAPSHOT:
+            # The ids just below the newest that are missing may belong to transactions still running.
+            floor = max(0, self._seen - FIRST_LOOKBACK)
+            recent = await AuditEntry.select(AuditEntry.id).where(AuditEntry.id > floor)
+            present = {int(r["id"]) for r in recent}
+            at = time.monotonic()
+            self._gaps = {i: at for i in range(floor + 1, self._seen) if i not in present}
+            self._polled = True
+        else:
+            for r in await self._new_rows():
+                if r["entity"] not in NOT_IN_SNAPSHOT:
+                    network_id = int(str(r["network"]))
                     revisions[network_id] = revisions.get(network_id, 0) + 1
                     relevant = True
-                self._seen = max(self._seen, audit_id)
-        self._known = {i for i in self._known if i > self._seen - REVISION_WINDOW}
-        self._polled = True
         rebuilt = 0
         now = time.time()
         # Creating or changing a network writes an audit row too, so the list is re-read when the log moved
@@ -155,19 +153,30 @@ class SnapshotRegistry:
         self._hosts = {str(n["tracking_host"]).lower(): int(n["id"]) for n in networks}
         return rebuilt
 
-    async def _window_changed(self, floor: int) -> bool:
-        """Whether the audit rows above ``floor`` are other than the ones already seen: one aggregate row
-        instead of reading the whole window on every poll. The log is append-only, so the same count and the
-        same newest id above the floor mean the same rows."""
-        row = (
-            await AuditEntry.select(Count(AuditEntry.id, alias="n"), Max(AuditEntry.id, alias="newest"))
-            .where(AuditEntry.id > floor)
-            .first()
-        )
-        count = int(row["n"] or 0) if row else 0
-        newest = int(row["newest"] or 0) if row else 0
-        known = sum(1 for i in self._known if i > floor)
-        return count != known or (count > 0 and newest != self._seen)
+    async def _new_rows(self) -> list[dict[str, Any]]:
+        """The audit rows not seen before: above the newest id seen, or one of the ids below it still waited
+        for (``_gaps``, up to GAP_SECONDS), so that a late commit is seen. A quiet poll is one index lookup
+        that returns nothing. Each row is returned once: the ids move from waited for to seen."""
+        now = time.monotonic()
+        self._gaps = {i: at for i, at in self._gaps.items() if now - at <= GAP_SECONDS}
+        where: Combinable = AuditEntry.id > self._seen
+        if self._gaps:
+            where = where | AuditEntry.id.is_in(sorted(self._gaps))
+        rows = await AuditEntry.select(AuditEntry.id, AuditEntry.network, AuditEntry.entity).where(where)
+        new: list[dict[str, Any]] = []
+        for r in sorted(rows, key=lambda row: int(str(row["id"]))):
+            audit_id = int(str(r["id"]))
+            if audit_id > self._seen:
+                # The ids skipped on the way are waited for (taken by transactions not committed yet).
+                missing = range(max(self._seen + 1, audit_id - MAX_GAPS), audit_id)
+                self._gaps.update(dict.fromkeys(missing, now))
+                self._seen = audit_id
+            elif self._gaps.pop(audit_id, None) is None:
+                continue
+            new.append(r)
+        if len(self._gaps) > MAX_GAPS:
+            self._gaps = dict(sorted(self._gaps.items())[-MAX_GAPS:])
+        return new
 
     async def _build(self, network_id: int, revision: int, old: Node | None) -> Node:
         spec = await load_spec(network_id, fraud=self.fraud)

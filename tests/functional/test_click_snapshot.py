@@ -199,3 +199,38 @@ async def test_audit_rows_of_conversions_and_payouts_rebuild_no_snapshot(
     node = registry.node(f"t-{world.tag}.example")
     assert node is not None and node.revision == revision + 1
     assert await registry.refresh() == 0
+
+
+async def test_a_late_commit_is_seen_behind_a_stream_of_postbacks(client: Client, world: World) -> None:
+    """An offer change whose audit id was taken before 1,200 conversion audit rows (a second or two of
+    postbacks) and committed after them still rebuilds the snapshot: ids are waited for by time, not by how
+    many newer ids there are."""
+    registry = SnapshotRegistry(preload=True, fraud=FraudSettings(duplicate_slots=1024, ip_slots=1024))
+    await registry.refresh()
+    if AuditEntry._meta.db.engine_type == "postgres":
+        taken = await AuditEntry.raw("SELECT nextval(pg_get_serial_sequence('audit_entry', 'id')) AS id")
+        early = int(taken[0]["id"])
+        ids: list[int | None] = [None] * 1200
+    else:
+        newest = await AuditEntry.select(Max(AuditEntry.id, alias="m")).first()
+        assert newest is not None
+        early = int(newest["m"]) + 1
+        ids = [early + 1 + i for i in range(1200)]
+
+    def row(entity: str, audit_id: int | None) -> AuditEntry:
+        values: dict[str, object] = {
+            "network": world.network_id,
+            "entity": entity,
+            "entity_id": "1",
+            "action": f"{entity}.changed",
+        }
+        if audit_id is not None:
+            values["id"] = audit_id
+        return AuditEntry(**values)
+
+    for start in range(0, len(ids), 300):
+        await AuditEntry.insert(*(row("conversion", i) for i in ids[start : start + 300]))
+        assert await registry.refresh() == 0
+    await AuditEntry.insert(row("offer", early))  # took its id before all of them, committed after
+    assert await registry.refresh() == 1
+    assert await registry.refresh() == 0
