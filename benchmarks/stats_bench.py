@@ -23,7 +23,8 @@ at the end unless ``--keep``; nothing else is touched), migrates it with ``cpane
 4. The report through ``network.stats.service.report`` with a staff principal (warm-up + R runs), clicks
    from the rollup the service picks (printed after each report). Unless ``--no-sides``, each side alone
    as the service runs it (the click side: the count of its keys first where the report could be over the
-   row cap, then the click query; the conversion query; the service runs them at once on two connections).
+   row cap, then the click query; the conversion query, cut into ``service.CONVERSION_PARTS`` runs of days
+   on as many connections where ``service.split_conversions`` says so; the service runs both sides at once).
    Unless ``--no-hourly``, the reports served from a daily rollup forced onto the hourly one
    (``rollup="hourly"``, --hourly-runs runs), each checked to give the same report as served. Then through
    HTTP (the app served by ``cpanet serve``, httpx on loopback; warm-up + --http-runs runs).
@@ -381,7 +382,8 @@ async def side(principal: Principal, query: StatsQuery, zone: ZoneInfo, which: s
             rollup = service._rollup_of(dims, scope)
             rows = await service._click_rows(dims, scope, span, postgres=True, rollup=rollup)
         else:
-            rows = await service._conversion_rows(dims, scope, span, postgres=True)
+            parts = service.CONVERSION_PARTS if service.split_conversions(dims, scope) else 1
+            rows = await service._conversion_rows(dims, scope, span, postgres=True, parts=parts)
     except ValidationError:
         return "422 (over the row cap)"
     return f"{len(rows)} rows"

@@ -19,6 +19,8 @@ PostgreSQL and SQLite, and cheaper per row on PostgreSQL than ``AT TIME ZONE``.
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -54,6 +56,8 @@ ROLLUPS = ("auto", "hourly", "daily", "daily_offer", "daily_sub1")
 # Field of each dimension in a row.
 FIELDS = {"offer": "offer_id", "webmaster": "webmaster_id"}
 MAX_DIMENSIONS = 3
+# Parts the conversion side of a network-wide report by day is cut into on PostgreSQL (split_conversions).
+CONVERSION_PARTS = 2
 MAX_ROWS = 10_000
 MAX_DAYS = 366
 DEFAULT_DAYS = 7
@@ -146,9 +150,9 @@ class _Sql:
         self.args.append(value)
         return "{}"
 
-    def day_index(self, column: str, bounds: Sequence[datetime]) -> str:
-        """0-based day of ``column``, known to lie in [bounds[0], bounds[-1]): a CASE bisecting the bounds,
-        so a row pays log2(days) comparisons."""
+    def day_index(self, column: str, bounds: Sequence[datetime], lo: int = 0, hi: int | None = None) -> str:
+        """0-based day of ``column``, known to lie in [bounds[lo], bounds[hi]) (by default the whole period):
+        a CASE bisecting the bounds, so a row pays log2(days) comparisons."""
 
         def split(lo: int, hi: int) -> str:
             if hi - lo == 1:
@@ -157,7 +161,7 @@ class _Sql:
             below = self.bind(bounds[mid])
             return f"CASE WHEN {column} < {below} THEN {split(lo, mid)} ELSE {split(mid, hi)} END"
 
-        return split(0, len(bounds) - 1)
+        return split(lo, len(bounds) - 1 if hi is None else hi)
 
 
 @dataclass(frozen=True)
@@ -302,11 +306,13 @@ def _probe_sql(dims: Sequence[str], scope: _Scope, span: Period, rollup: str) ->
 
 
 def _conversion_sql(
-    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool
+    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool, days: tuple[int, int] | None = None
 ) -> tuple[str, list[Any]]:
+    """The conversion side's query; ``days``: only the days lo .. hi - 1 of the period (a part, below)."""
     sql = _Sql()
-    select = [sql.day_index("created_at", span.conversions) if d == "day" else d for d in dims]
-    where = _filters(sql, scope, "created_at", span.conversions[0], span.conversions[-1])
+    lo, hi = days or (0, span.days)
+    select = [sql.day_index("created_at", span.conversions, lo, hi) if d == "day" else d for d in dims]
+    where = _filters(sql, scope, "created_at", span.conversions[lo], span.conversions[hi])
     if scope.advertiser_id is not None:
         where += f" AND advertiser = {sql.bind(scope.advertiser_id)}"
     # Grouped by status too, with three aggregates, and pivoted in _merge: 10-25 % faster on PostgreSQL than
@@ -483,50 +489,78 @@ async def _click_rows(
         # the whole network are grouped on the other connection. On the hourly rollup, or filtered (no index
         # to stop early on), the count can cost as much as the query (+50 ms for webmaster,day of one offer):
         # those reports are refused when the click query's rows pass the cap, which cancels the conversion
-        # side too (_both).
+        # side too (_together).
         probe = _probe_sql(dims, scope, span, rollup)
     rows = await _fetch(*_click_sql(dims, scope, span, postgres=postgres, rollup=rollup), probe)
     _refuse_over_cap(len(rows))
     return rows
 
 
+def split_conversions(dims: Sequence[str], scope: _Scope) -> bool:
+    """Whether the conversion side is cut into CONVERSION_PARTS runs of days on PostgreSQL: for a report by
+    day over every webmaster and offer, where the day of each of the network's conversions is computed (a
+    CASE per row) and most of the time goes there. Two halves at once: 190 -> 144 ms for 200k conversions.
+    Not for the other reports: a part reads its days through the index (network, created_at), slower than
+    one scan of the whole period (offer 115 -> 183 ms; docs/benchmarks/stats.md)."""
+    return "day" in dims and scope.webmaster_id is None and scope.offer_id is None
+
+
+def parts_of(days: int, parts: int) -> list[tuple[int, int]]:
+    """The period's days cut into at most ``parts`` runs of consecutive days, as even as they come."""
+    count = max(1, min(parts, days))
+    edges = [days * i // count for i in range(count + 1)]
+    return list(itertools.pairwise(edges))
+
+
 async def _conversion_rows(
-    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool
+    dims: Sequence[str], scope: _Scope, span: Period, *, postgres: bool, parts: int = 1
 ) -> list[dict[str, Any]]:
-    rows = await _fetch(*_conversion_sql(dims, scope, span, postgres=postgres))
+    """The conversion side's rows; with ``parts`` > 1 the period is cut into that many runs of days, each
+    grouped on its own connection at once (a key of several parts comes back once per part; _merge adds
+    them up)."""
+    pieces = parts_of(span.days, parts)
+    if len(pieces) == 1:
+        rows = await _fetch(*_conversion_sql(dims, scope, span, postgres=postgres))
+    else:
+        queries = [_fetch(*_conversion_sql(dims, scope, span, postgres=postgres, days=p)) for p in pieces]
+        rows = [row for part in await _together(*queries) for row in part]
     names = [f"d{i}" for i in range(len(dims))]
     _refuse_over_cap(len({(*(r[n] for n in names), r["currency"]) for r in rows}))
     return rows
 
 
-async def _both(
-    clicks: Coroutine[Any, Any, list[dict[str, Any]]],
-    conversions: Coroutine[Any, Any, list[dict[str, Any]]],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Both sides at once (each on its own connection); the first to fail (a report over the cap: the click
-    side's count comes back long before the conversions are grouped) cancels the other."""
-    tasks = (asyncio.ensure_future(clicks), asyncio.ensure_future(conversions))
+async def _together(*queries: Coroutine[Any, Any, list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    """The queries at once (each on its own connection); the first to fail (a report over the cap: the click
+    side's count comes back long before the conversions are grouped) cancels the others."""
+    tasks = [asyncio.ensure_future(query) for query in queries]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     finally:
         pending = [task for task in tasks if not task.done()]
         for task in pending:
             task.cancel()
-        # Waits for the cancelled query to end (asyncpg cancels it on the server) and its connection to
-        # return to the pool.
+        # Waits for the cancelled queries to end (asyncpg cancels them on the server) and their connections
+        # to return to the pool.
         await asyncio.gather(*pending, return_exceptions=True)
     for task in tasks:
         error = None if task.cancelled() else task.exception()
         if error is not None:
             raise error
-    return tasks[0].result(), tasks[1].result()
+    return [task.result() for task in tasks]
 
 
 async def report(
-    principal: Principal, query: StatsQuery, *, now: datetime | None = None, rollup: str = "auto"
+    principal: Principal,
+    query: StatsQuery,
+    *,
+    now: datetime | None = None,
+    rollup: str = "auto",
+    conversion_parts: int | None = None,
 ) -> StatsReport:
     """The report. ``rollup`` forces the click rollup (one of ``ROLLUPS``; the tests and the benchmark
-    compare them): "hourly", or "daily" where "daily_offer" serves (else the one "auto" picks)."""
+    compare them): "hourly", or "daily" where "daily_offer" serves (else the one "auto" picks).
+    ``conversion_parts`` forces how many parts the conversion side is cut into (else CONVERSION_PARTS where
+    ``split_conversions`` says so, on PostgreSQL outside a transaction; 1 otherwise)."""
     if rollup not in ROLLUPS:
         raise ValueError(f"rollup: one of {', '.join(ROLLUPS)}")
     dims = parse_group_by(query.group_by)
@@ -550,17 +584,23 @@ async def report(
     engine = ClickRollupHourly._meta.db
     postgres = engine.engine_type == "postgres"
     click_rows: list[dict[str, Any]] | None = None
+    alone = engine.current_transaction.get() is not None  # a caller's transaction has one connection
+    parts = conversion_parts
+    if parts is None:
+        parts = CONVERSION_PARTS if postgres and split_conversions(dims, scope) else 1
+    if alone:
+        parts = 1
+    conversions = functools.partial(_conversion_rows, dims, scope, span, postgres=postgres, parts=parts)
     if not with_clicks:
-        conversion_rows = await _conversion_rows(dims, scope, span, postgres=postgres)
-    elif engine.current_transaction.get() is None:
-        # Two connections, so both sides run at once.
-        click_rows, conversion_rows = await _both(
-            _click_rows(dims, scope, span, postgres=postgres, rollup=chosen),
-            _conversion_rows(dims, scope, span, postgres=postgres),
+        conversion_rows = await conversions()
+    elif not alone:
+        # Each side on its own connection(s), so both run at once.
+        click_rows, conversion_rows = await _together(
+            _click_rows(dims, scope, span, postgres=postgres, rollup=chosen), conversions()
         )
-    else:  # a caller's transaction has one connection
+    else:
         click_rows = await _click_rows(dims, scope, span, postgres=postgres, rollup=chosen)
-        conversion_rows = await _conversion_rows(dims, scope, span, postgres=postgres)
+        conversion_rows = await conversions()
     merged, others = _merge(click_rows, conversion_rows, dims, span, currency)
     if len(merged) > MAX_ROWS:
         raise ValidationError(TOO_MANY, max_rows=MAX_ROWS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -14,8 +14,11 @@ from zoneinfo import ZoneInfo
 from network.accounts import authn
 from network.accounts import service as accounts
 from network.accounts.schemas import ApiKeyCreate, UserCreate
+from network.conversions.tables import Conversion
 from network.demo import _principal_for
-from network.stats.service import MAX_ROWS, TOO_MANY, period
+from network.principal import Principal, Role
+from network.stats import service
+from network.stats.service import MAX_ROWS, TOO_MANY, StatsQuery, period
 from network.tracking.clickid import new_click_id
 from network.tracking.endpoint import VISITOR_COOKIE
 from network.tracking.events import ClickEvent
@@ -400,3 +403,26 @@ def test_days_in_whole_and_half_hour_zones() -> None:
     berlin = period(date(2025, 10, 26), date(2025, 10, 26), ZoneInfo("Europe/Berlin"), now)
     assert berlin.clicks[1] - berlin.clicks[0] == timedelta(hours=25)
     assert period(None, None, ZoneInfo("UTC"), now).first == date(2026, 11, 17)
+
+
+async def test_the_conversion_side_cut_into_parts_gives_the_same_report(client: Client, world: World) -> None:
+    """The five conversions moved onto five days of a week: the report is the same whether the conversion
+    side runs as one query or cut into 2, 3 or 7 parts of days (each on its own connection on PostgreSQL),
+    for every grouping, with a key (an offer, a country, a status) in several parts."""
+    await _five_statuses(client, world)
+    today = datetime.now(UTC).date()
+    rows = await Conversion.select(Conversion.id).where(Conversion.network == world.network_id)
+    for n, row in enumerate(sorted(rows, key=lambda r: int(r["id"]))):
+        moved = datetime.combine(today - timedelta(days=n), time(12), tzinfo=UTC)
+        await Conversion.update({Conversion.created_at: moved}).where(Conversion.id == row["id"])
+    staff = Principal(network_id=world.network_id, user_id=1, role=Role.STAFF)
+    week: dict[str, Any] = {"date_from": today - timedelta(days=6), "date_to": today}
+    for group_by in ("", "day", "offer", "country,day", "goal", "sub1,day", "webmaster,offer"):
+        query = StatsQuery(**week, group_by=group_by)
+        whole = await service.report(staff, query, conversion_parts=1)
+        assert whole.totals.conversions == 5, group_by
+        for parts in (2, 3, 7):
+            assert await service.report(staff, query, conversion_parts=parts) == whole, (group_by, parts)
+        assert await service.report(staff, query) == whole
+    days = await service.report(staff, StatsQuery(**week, group_by="day"), conversion_parts=3)
+    assert [r.conversions for r in days.rows if r.conversions] == [1, 1, 1, 1, 1]
