@@ -499,7 +499,7 @@ async def _click_rows(
 def split_conversions(dims: Sequence[str], scope: _Scope) -> bool:
     """Whether the conversion side is cut into CONVERSION_PARTS runs of days on PostgreSQL: for a report by
     day over every webmaster and offer, where the day of each of the network's conversions is computed (a
-    CASE per row) and most of the time goes there. Two halves at once: 190 -> 144 ms for 200k conversions.
+    CASE per row) and most of the time goes there. Two halves at once: 190 -> 135-144 ms for 200k conversions.
     Not for the other reports: a part reads its days through the index (network, created_at), slower than
     one scan of the whole period (offer 115 -> 183 ms; docs/benchmarks/stats.md)."""
     return "day" in dims and scope.webmaster_id is None and scope.offer_id is None

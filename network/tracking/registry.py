@@ -44,7 +44,7 @@ NETWORKS_MAX_AGE = 5.0
 # transaction with a lower id can commit after a higher one was seen. Counted in seconds, not ids, so a
 # stream of postbacks (an audit row each) does not shorten the wait. MAX_GAPS bounds the ids waited for.
 GAP_SECONDS = 30.0
-MAX_GAPS = 10_000
+MAX_GAPS = 2_000
 FIRST_LOOKBACK = 1_000  # ids below the newest checked for gaps by the first poll
 # Audit rows of entities that nothing in a click snapshot depends on: they are counted as seen but change no
 # network's revision, so a stream of postbacks (a conversion.created audit row each) does not rebuild the
@@ -136,7 +136,7 @@ class SnapshotRegistry:
         now = time.time()
         # Creating or changing a network writes an audit row too, so the list is re-read when the log moved
         # for something a snapshot depends on (and every NETWORKS_MAX_AGE seconds whatever happens): a quiet
-        # poll is the one aggregate above.
+        # poll is the one query of _new_rows, which returns nothing.
         if relevant or self._networks is None or now - self._networks_at > NETWORKS_MAX_AGE:
             self._networks = await Network.select(Network.id, Network.tracking_host)
             self._networks_at = now
