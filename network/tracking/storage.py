@@ -229,6 +229,43 @@ _INSERT_RETURNING_NEW = f"""
 """  # noqa: S608
 
 
+def _pg_daily(cte: str, table: str, key: str) -> str:
+    """A CTE of _rollup_sql: the batch's totals (``dated``) added to one daily rollup, keyed by ``key``."""
+    return f"""{cte} AS (
+    INSERT INTO {table} AS r ({key}, clicks, unique_clicks, invalid_clicks)
+    SELECT {key}, sum(clicks), sum(uniques), sum(invalid) FROM dated
+    GROUP BY {key}
+    ORDER BY {key}
+    ON CONFLICT ({key}) DO UPDATE SET
+        clicks = r.clicks + excluded.clicks,
+        unique_clicks = r.unique_clicks + excluded.unique_clicks,
+        invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
+)"""  # noqa: S608 (constants only)
+
+
+def _sqlite_daily(table: str, key: str, columns: str) -> str:
+    """A step of _SQLITE_STEPS: the batch (``temp.click_batch``, grouped by ``columns``) added to one daily
+    rollup."""
+    return f"""INSERT INTO main.{table} ({key}, clicks, unique_clicks, invalid_clicks)
+    SELECT {columns}, COUNT(*), SUM(first), SUM(valid = 0)
+    FROM temp.click_batch WHERE true
+    GROUP BY {columns}
+    ON CONFLICT ({key}) DO UPDATE SET
+        clicks = clicks + excluded.clicks,
+        unique_clicks = unique_clicks + excluded.unique_clicks,
+        invalid_clicks = invalid_clicks + excluded.invalid_clicks"""  # noqa: S608 (constants only)
+
+
+# The three daily rollups' CTEs, in the order click storage visits them.
+_PG_DAILY = ", ".join(
+    (
+        _pg_daily("daily", "click_rollup_daily", _DAILY_KEY),
+        _pg_daily("daily_offer", "click_rollup_daily_offer", _OFFER_KEY),
+        _pg_daily("daily_sub1", "click_rollup_daily_sub1", _SUB1_KEY),
+    )
+)
+
+
 def _rollup_sql(new: str) -> str:
     """One statement, one snapshot, every step reading ``new`` (the clicks this batch really added): the first
     visitors go into click_unique_hourly, and what that insert returned makes the unique counts. Each upsert
@@ -261,34 +298,7 @@ WITH new AS ({new}), firsts AS (
     SELECT k.network, (k.hour AT TIME ZONE COALESCE(z.timezone, 'UTC'))::date AS day, k.offer, k.webmaster,
         k.sub1, k.country, k.clicks, k.uniques, k.invalid
     FROM keyed k LEFT JOIN {_NETWORK} z ON z.id = k.network
-), daily AS (
-    INSERT INTO click_rollup_daily AS r ({_DAILY_KEY}, clicks, unique_clicks, invalid_clicks)
-    SELECT {_DAILY_KEY}, sum(clicks), sum(uniques), sum(invalid) FROM dated
-    GROUP BY {_DAILY_KEY}
-    ORDER BY {_DAILY_KEY}
-    ON CONFLICT ({_DAILY_KEY}) DO UPDATE SET
-        clicks = r.clicks + excluded.clicks,
-        unique_clicks = r.unique_clicks + excluded.unique_clicks,
-        invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
-), daily_offer AS (
-    INSERT INTO click_rollup_daily_offer AS r ({_OFFER_KEY}, clicks, unique_clicks, invalid_clicks)
-    SELECT {_OFFER_KEY}, sum(clicks), sum(uniques), sum(invalid) FROM dated
-    GROUP BY {_OFFER_KEY}
-    ORDER BY {_OFFER_KEY}
-    ON CONFLICT ({_OFFER_KEY}) DO UPDATE SET
-        clicks = r.clicks + excluded.clicks,
-        unique_clicks = r.unique_clicks + excluded.unique_clicks,
-        invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
-), daily_sub1 AS (
-    INSERT INTO click_rollup_daily_sub1 AS r ({_SUB1_KEY}, clicks, unique_clicks, invalid_clicks)
-    SELECT {_SUB1_KEY}, sum(clicks), sum(uniques), sum(invalid) FROM dated
-    GROUP BY {_SUB1_KEY}
-    ORDER BY {_SUB1_KEY}
-    ON CONFLICT ({_SUB1_KEY}) DO UPDATE SET
-        clicks = r.clicks + excluded.clicks,
-        unique_clicks = r.unique_clicks + excluded.unique_clicks,
-        invalid_clicks = r.invalid_clicks + excluded.invalid_clicks
-), flag (bit, name) AS (
+), {_PG_DAILY}, flag (bit, name) AS (
     VALUES {_FLAGS}
 ), invalid AS (
     INSERT INTO click_rollup_invalid_hourly AS r ({_KEY}, reason, clicks)
@@ -388,30 +398,9 @@ _SQLITE_STEPS = (
     GROUP BY {_SQLITE_KEY}, reason
     ON CONFLICT (network, hour, offer, webmaster, sub1, country, reason) DO UPDATE SET
         clicks = clicks + excluded.clicks""",  # noqa: S608
-    f"""INSERT INTO main.click_rollup_daily ({_DAILY_KEY}, clicks, unique_clicks, invalid_clicks)
-    SELECT network, day, offer_key, webmaster, country, COUNT(*), SUM(first), SUM(valid = 0)
-    FROM temp.click_batch WHERE true
-    GROUP BY network, day, offer_key, webmaster, country
-    ON CONFLICT ({_DAILY_KEY}) DO UPDATE SET
-        clicks = clicks + excluded.clicks,
-        unique_clicks = unique_clicks + excluded.unique_clicks,
-        invalid_clicks = invalid_clicks + excluded.invalid_clicks""",  # noqa: S608
-    f"""INSERT INTO main.click_rollup_daily_offer ({_OFFER_KEY}, clicks, unique_clicks, invalid_clicks)
-    SELECT network, day, offer_key, country, COUNT(*), SUM(first), SUM(valid = 0)
-    FROM temp.click_batch WHERE true
-    GROUP BY network, day, offer_key, country
-    ON CONFLICT ({_OFFER_KEY}) DO UPDATE SET
-        clicks = clicks + excluded.clicks,
-        unique_clicks = unique_clicks + excluded.unique_clicks,
-        invalid_clicks = invalid_clicks + excluded.invalid_clicks""",  # noqa: S608
-    f"""INSERT INTO main.click_rollup_daily_sub1 ({_SUB1_KEY}, clicks, unique_clicks, invalid_clicks)
-    SELECT {_SUB1_KEY}, COUNT(*), SUM(first), SUM(valid = 0)
-    FROM temp.click_batch WHERE true
-    GROUP BY {_SUB1_KEY}
-    ON CONFLICT ({_SUB1_KEY}) DO UPDATE SET
-        clicks = clicks + excluded.clicks,
-        unique_clicks = unique_clicks + excluded.unique_clicks,
-        invalid_clicks = invalid_clicks + excluded.invalid_clicks""",  # noqa: S608
+    _sqlite_daily("click_rollup_daily", _DAILY_KEY, "network, day, offer_key, webmaster, country"),
+    _sqlite_daily("click_rollup_daily_offer", _OFFER_KEY, "network, day, offer_key, country"),
+    _sqlite_daily("click_rollup_daily_sub1", _SUB1_KEY, _SUB1_KEY),
 )
 _SQLITE_INSERT = (
     f"INSERT OR IGNORE INTO temp.click_batch ({', '.join((*COLUMNS, *_SQLITE_EXTRA))}) "  # noqa: S608
