@@ -65,9 +65,7 @@ async def _received(request: Request[Any, Any, Any]) -> intake.Received:
 
 def _response(answer: intake.Answer) -> Response[Any]:
     status, media_type, body = answer_document(answer)
-    if status >= 400:
-        return Response(body, status_code=status, media_type=media_type)
-    return Response(body, status_code=status)
+    return Response(body, status_code=status, media_type=media_type)
 
 
 POSTBACK_OPT = {"exclude_from_auth": True}

@@ -218,15 +218,10 @@ async def test_a_late_commit_is_seen_behind_a_stream_of_postbacks(client: Client
         ids = [early + 1 + i for i in range(1200)]
 
     def row(entity: str, audit_id: int | None) -> AuditEntry:
-        values: dict[str, object] = {
-            "network": world.network_id,
-            "entity": entity,
-            "entity_id": "1",
-            "action": f"{entity}.changed",
-        }
+        entry = AuditEntry(network=world.network_id, entity=entity, entity_id="1", action=f"{entity}.changed")
         if audit_id is not None:
-            values["id"] = audit_id
-        return AuditEntry(**values)
+            entry.id = audit_id
+        return entry
 
     for start in range(0, len(ids), 300):
         await AuditEntry.insert(*(row("conversion", i) for i in ids[start : start + 300]))
