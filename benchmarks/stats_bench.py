@@ -24,7 +24,7 @@ at the end unless ``--keep``; nothing else is touched), migrates it with ``cpane
    from the rollup the service picks (printed after each report). Unless ``--no-sides``, each side alone
    as the service runs it (the click side: the count of its keys first where the report could be over the
    row cap, then the click query; the conversion query, cut into ``service.CONVERSION_PARTS`` runs of days
-   on as many connections where ``service.split_conversions`` says so; the service runs both sides at once).
+   on as many connections where ``service.parts_for`` says so; the service runs both sides at once).
    Unless ``--no-hourly``, the reports served from a daily rollup forced onto the hourly one
    (``rollup="hourly"``, --hourly-runs runs), each checked to give the same report as served. Then through
    HTTP (the app served by ``cpanet serve``, httpx on loopback; warm-up + --http-runs runs).
@@ -382,19 +382,19 @@ async def side(principal: Principal, query: StatsQuery, zone: ZoneInfo, which: s
             rollup = service._rollup_of(dims, scope)
             rows = await service._click_rows(dims, scope, span, postgres=True, rollup=rollup)
         else:
-            parts = service.CONVERSION_PARTS if service.split_conversions(dims, scope) else 1
+            parts = service.parts_for(dims, scope, postgres=True)
             rows = await service._conversion_rows(dims, scope, span, postgres=True, parts=parts)
     except ValidationError:
         return "422 (over the row cap)"
     return f"{len(rows)} rows"
 
 
-def served_from(query: StatsQuery) -> str:
-    """The rollup the service reads a staff report's clicks from ("-": none)."""
+def served_from(principal: Principal, query: StatsQuery) -> str:
+    """The rollup the service reads a report's clicks from ("-": none)."""
     dims = service.parse_group_by(query.group_by)
     if not service.CLICK_DIMENSIONS.issuperset(dims):
         return "-"
-    return service.rollup_for(dims, webmaster_id=query.webmaster_id, offer_id=query.offer_id)
+    return service._rollup_of(dims, service._scope(principal, query))
 
 
 async def hourly_vs_daily(principal: Principal, query: StatsQuery, daily: StatsReport | None) -> str:
@@ -471,7 +471,7 @@ async def main(args: argparse.Namespace) -> None:
             for name, params in cases:
                 query = StatsQuery(**params)
                 times, outcome = await timed(args.runs, functools.partial(via_service, staff, query), budget)
-                path = served_from(query)
+                path = served_from(staff, query)
                 log(f"  {name:36} {summary(times)}  -> {outcome} ({path})")
                 answers[name] = await answer(staff, query)
             if not args.no_sides:
@@ -492,7 +492,7 @@ async def main(args: argparse.Namespace) -> None:
                 log(f"\nthe same reports forced onto the hourly rollup, warm-up + {runs} runs:")
                 for name, params in cases:
                     query = StatsQuery(**params)
-                    if served_from(query) in ("hourly", "-"):
+                    if served_from(staff, query) in ("hourly", "-"):
                         continue
                     if budget.spent:
                         log(f"  {name:36} skipped: out of time")

@@ -11,18 +11,17 @@ pixel stay litestar routes, and GET ones stay registered there too (the OpenAPI 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-import msgspec
-from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, HTTPScope, Receive, Send
+from litestar.types import HTTPScope, Receive, Send
 
 from network.conversions import intake
 from network.conversions.replies import SIGNATURE_HEADERS, answer_document, postback_params
 from network.errors import DomainError
-from network.http.problems import PROBLEM_MEDIA_TYPE, domain_problem, problem_body
+from network.http import raw
+from network.http.problems import PROBLEM_MEDIA_TYPE, domain_problem
 from network.settings import Settings
 from network.tracking.endpoint import VISITOR_COOKIE
 
@@ -39,18 +38,6 @@ def _cookie(header: str, name: str) -> str:
         if key == name:
             return value.strip().strip('"')
     return ""
-
-
-async def _send(
-    send: Send, status: int, media_type: str, body: object, extra: dict[str, str] | None = None
-) -> None:
-    content = msgspec.json.encode(body)
-    headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(content)).encode())]
-    headers.extend((k.lower().encode(), v.encode("latin-1")) for k, v in (extra or {}).items())
-    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": headers}
-    await send(start)
-    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": content, "more_body": False}
-    await send(end)
 
 
 class PostbackHandler:
@@ -90,24 +77,12 @@ class PostbackHandler:
             answer = await intake.receive(self._received(scope, path))
         except DomainError as exc:
             body, headers = domain_problem(exc, path)
-            await _send(send, exc.status, PROBLEM_MEDIA_TYPE, body, headers)
+            extra = [(k.lower().encode(), v.encode("latin-1")) for k, v in (headers or {}).items()]
+            await raw.send_json(send, exc.status, PROBLEM_MEDIA_TYPE, body, extra)
             return
         except Exception:
             # Never a trace to the sender: a problem document, and the trace in the log.
             log.exception("postback handler failed on %s", path)
-            with contextlib.suppress(RuntimeError):  # a response already started cannot be replaced
-                await _send(
-                    send,
-                    500,
-                    PROBLEM_MEDIA_TYPE,
-                    problem_body(
-                        instance=path,
-                        status=500,
-                        slug="internal",
-                        title="Internal error",
-                        detail="something went wrong on our side; the error was logged",
-                    ),
-                )
+            await raw.internal_error(send, path, "something went wrong on our side; the error was logged")
             return
-        status, media_type, body = answer_document(answer)
-        await _send(send, status, media_type, body)
+        await raw.send_json(send, *answer_document(answer))

@@ -32,7 +32,7 @@ _TITLES = {
 def problem_body(
     *, instance: str, status: int, slug: str, title: str, detail: str, **extra: Any
 ) -> dict[str, Any]:
-    """The members of a problem document (also written by the raw ASGI handlers, network/http/front.py)."""
+    """The members of a problem document (also written by the raw ASGI handlers, network/http/raw.py)."""
     return {
         "type": PROBLEM_BASE + slug,
         "title": title,

@@ -56,7 +56,7 @@ ROLLUPS = ("auto", "hourly", "daily", "daily_offer", "daily_sub1")
 # Field of each dimension in a row.
 FIELDS = {"offer": "offer_id", "webmaster": "webmaster_id"}
 MAX_DIMENSIONS = 3
-# Parts the conversion side of a network-wide report by day is cut into on PostgreSQL (split_conversions).
+# Parts the conversion side of a network-wide report by day is cut into on PostgreSQL (parts_for).
 CONVERSION_PARTS = 2
 MAX_ROWS = 10_000
 MAX_DAYS = 366
@@ -458,19 +458,20 @@ async def _fetch(
     """The rows of a query; with ``probe`` (a count of keys, see _probe_sql), first that count, on the same
     connection: over MAX_ROWS, the report is refused without running the query."""
     engine = ClickRollupHourly._meta.db
-    if engine.engine_type != "postgres":
+
+    async def run() -> list[dict[str, Any]]:
         if probe is not None:
             _refuse_over_cap((await ClickRollupHourly.raw(probe[0], *probe[1]))[0]["n"])
         rows: list[dict[str, Any]] = await ClickRollupHourly.raw(text, *args)
         return rows
+
+    if engine.engine_type != "postgres":
+        return await run()
     # asyncpg prepares each statement once per connection, and after five runs PostgreSQL may keep a generic
     # plan, blind to the period and ids (10x slower in benchmarks/stats_bench.py): plan every report afresh.
     async with engine.transaction():
         await ClickRollupHourly.raw("SET LOCAL plan_cache_mode = force_custom_plan")
-        if probe is not None:
-            _refuse_over_cap((await ClickRollupHourly.raw(probe[0], *probe[1]))[0]["n"])
-        rows = await ClickRollupHourly.raw(text, *args)
-    return rows
+        return await run()
 
 
 def _refuse_over_cap(keys: int) -> None:
@@ -496,13 +497,14 @@ async def _click_rows(
     return rows
 
 
-def split_conversions(dims: Sequence[str], scope: _Scope) -> bool:
-    """Whether the conversion side is cut into CONVERSION_PARTS runs of days on PostgreSQL: for a report by
+def parts_for(dims: Sequence[str], scope: _Scope, *, postgres: bool) -> int:
+    """How many runs of days the conversion side is cut into: CONVERSION_PARTS on PostgreSQL for a report by
     day over every webmaster and offer, where the day of each of the network's conversions is computed (a
-    CASE per row) and most of the time goes there. Two halves at once: 190 -> 135-144 ms for 200k conversions.
-    Not for the other reports: a part reads its days through the index (network, created_at), slower than
-    one scan of the whole period (offer 115 -> 183 ms; docs/benchmarks/stats.md)."""
-    return "day" in dims and scope.webmaster_id is None and scope.offer_id is None
+    CASE per row) and most of the time goes there (two halves at once: 190 -> 135-144 ms for 200k
+    conversions); else 1. Not for the other reports: a part reads its days through the index (network,
+    created_at), slower than one scan of the whole period (offer 115 -> 183 ms; docs/benchmarks/stats.md)."""
+    broad = "day" in dims and scope.webmaster_id is None and scope.offer_id is None
+    return CONVERSION_PARTS if postgres and broad else 1
 
 
 def parts_of(days: int, parts: int) -> list[tuple[int, int]]:
@@ -559,8 +561,8 @@ async def report(
 ) -> StatsReport:
     """The report. ``rollup`` forces the click rollup (one of ``ROLLUPS``; the tests and the benchmark
     compare them): "hourly", or "daily" where "daily_offer" serves (else the one "auto" picks).
-    ``conversion_parts`` forces how many parts the conversion side is cut into (else CONVERSION_PARTS where
-    ``split_conversions`` says so, on PostgreSQL outside a transaction; 1 otherwise)."""
+    ``conversion_parts`` forces how many parts the conversion side is cut into (else ``parts_for``'s, outside
+    a caller's transaction; 1 inside one)."""
     if rollup not in ROLLUPS:
         raise ValueError(f"rollup: one of {', '.join(ROLLUPS)}")
     dims = parse_group_by(query.group_by)
@@ -585,11 +587,7 @@ async def report(
     postgres = engine.engine_type == "postgres"
     click_rows: list[dict[str, Any]] | None = None
     alone = engine.current_transaction.get() is not None  # a caller's transaction has one connection
-    parts = conversion_parts
-    if parts is None:
-        parts = CONVERSION_PARTS if postgres and split_conversions(dims, scope) else 1
-    if alone:
-        parts = 1
+    parts = 1 if alone else conversion_parts or parts_for(dims, scope, postgres=postgres)
     conversions = functools.partial(_conversion_rows, dims, scope, span, postgres=postgres, parts=parts)
     if not with_clicks:
         conversion_rows = await conversions()

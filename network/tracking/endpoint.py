@@ -6,20 +6,18 @@ route is a raw ASGI handler so that the click path skips litestar's parameter pa
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import time
 from typing import Any
 from urllib.parse import quote
 
-import msgspec
 from litestar import asgi
-from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
+from litestar.types import Receive, Scope, Send
 
 from fastpath.results import Click
 from network.db import database_errors
-from network.errors import PROBLEM_BASE
+from network.http import raw
 from network.settings import Settings
 from network.tracking.clickid import new_click_id
 from network.tracking.events import ClickEvent
@@ -56,19 +54,13 @@ def _visitor(cookie_header: bytes) -> str | None:
     return None
 
 
-async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
-    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": headers}
-    await send(start)
-    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
-    await send(end)
+_NO_STORE = ((b"cache-control", b"no-store"),)
 
 
 async def _problem(send: Send, status: int, slug: str, title: str, detail: str, path: str) -> None:
-    body = msgspec.json.encode(
-        {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, "instance": path}
+    await raw.send_problem(
+        send, instance=path, status=status, slug=slug, title=title, detail=detail, headers=_NO_STORE
     )
-    headers = [(b"content-type", b"application/problem+json"), (b"cache-control", b"no-store")]
-    await _respond(send, status, headers, body)
 
 
 async def _not_found(send: Send, detail: str, path: str) -> None:
@@ -77,11 +69,7 @@ async def _not_found(send: Send, detail: str, path: str) -> None:
 
 async def internal_error(send: Send, path: str) -> None:
     """A 500 problem for a click that failed unexpectedly (if the response has not started yet)."""
-    # A server refuses a second response start (RuntimeError): then the visitor already has an answer.
-    with contextlib.suppress(RuntimeError):
-        await _problem(
-            send, 500, "internal", "Internal error", "the click could not be handled; it was logged", path
-        )
+    await raw.internal_error(send, path, "the click could not be handled; it was logged", _NO_STORE)
 
 
 class ClickHandler:
@@ -222,7 +210,7 @@ class ClickHandler:
             )
             return
         cookie = f"{VISITOR_COOKIE}={visitor}{self.cookie_tail}"
-        await _respond(
+        await raw.respond(
             send,
             302,
             [
