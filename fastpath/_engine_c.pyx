@@ -34,10 +34,13 @@ cdef extern from *:
     #define FP_PREFETCH(p) __builtin_prefetch((const void*)(p), 1, 3)
     #define FP_PREFETCH_R(p) __builtin_prefetch((const void*)(p), 0, 3)
     /* Clicks are tuples of 17 items (24 + 136 bytes); their field objects are usually cold in a batch. */
+    /* The lines of the first size bytes of o (objects are 16-byte aligned, not 64: the last byte too). */
     static inline void fp_prefetch_object(PyObject* o, Py_ssize_t size) {
         const char* p = (const char*)o;
         Py_ssize_t k;
         for (k = 0; k < size; k += 64) FP_PREFETCH_R(p + k);
+        if (size > 0 && ((((size_t)p) & 63) + (size_t)size - 1) / 64 >= (size_t)((size + 63) / 64))
+            FP_PREFETCH_R(p + size - 1);
     }
     static inline void fp_prefetch_click_fields(PyObject* t) {
         if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) < 17) return;
@@ -95,6 +98,15 @@ cdef extern from *:
     static inline PyObject* fp_new_untracked_tuple(PyTypeObject* tp, Py_ssize_t n) {
         return (PyObject*)_PyObject_GC_NewVar(tp, n);
     }
+    /* The little-endian 64-bit word of the n (1..8) bytes at p, zero-padded (hashing.text_hash's words). */
+    static inline uint64_t fp_word_le(const unsigned char* p, Py_ssize_t n) {
+        uint64_t w = 0;
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (n == 8) { memcpy(&w, p, 8); return w; }
+    #endif
+        while (n-- > 0) w = (w << 8) | p[n];
+        return w;
+    }
     static inline int fp_click_target(PyObject* t, long long* out) {
         PyObject* target;
         int overflow = 0;
@@ -106,6 +118,7 @@ cdef extern from *:
     }
     """
     int fp_click_target(PyObject* t, long long* out) noexcept
+    uint64_t fp_word_le(const unsigned char* p, Py_ssize_t n) noexcept
     Py_hash_t fp_str_hash(PyObject* s) noexcept
     int fp_exact_int64(PyObject* o, long long* out) noexcept
     int fp_str_eq(PyObject* a, PyObject* b) noexcept
@@ -118,7 +131,7 @@ cdef extern from *:
 
 import array as _array_module
 
-from fastpath.hashing import TAG_DUPLICATE, TAG_IP, TAG_SUB
+from fastpath.hashing import TAG_DUPLICATE, TAG_IP, TAG_SUB, TEXT_SALT, text_hash
 from fastpath.netaddr import parse_ip
 from fastpath.reasons import WEIGHT_BY_BIT, Reason
 from fastpath.results import CapUsage, Decision, FraudVerdict
@@ -182,6 +195,7 @@ cdef enum:
 cdef uint64_t C_TAG_DUPLICATE = TAG_DUPLICATE
 cdef uint64_t C_TAG_IP = TAG_IP
 cdef uint64_t C_TAG_SUB = TAG_SUB
+cdef uint64_t C_TEXT_SALT = TEXT_SALT
 cdef int64_t C_SHARED = SHARED
 
 cdef int F_BOT_UA = 1
@@ -288,12 +302,36 @@ cdef inline uint64_t mix64(uint64_t x) noexcept:
     return x ^ (x >> 31)
 
 
-cdef inline uint64_t combine(uint64_t h, uint64_t v) noexcept:
-    return mix64(h ^ v)
+cdef inline uint64_t fold(uint64_t h, uint64_t v) noexcept:
+    """hashing.fold: xor, an odd multiply, an xor-shift."""
+    h = (h ^ v) * 0x9E3779B97F4A7C15ULL
+    return h ^ (h >> 32)
 
 
 cdef inline uint64_t nonzero(uint64_t k) noexcept:
     return k if k else 1
+
+
+cdef inline uint64_t finish(uint64_t h) noexcept:
+    """hashing.finish: the table key of a folded running key."""
+    return nonzero(mix64(h))
+
+
+cdef uint64_t text_hash_c(str text) except? 0:
+    """hashing.text_hash: ASCII text word by word here, anything else through the Python function."""
+    cdef const unsigned char* data
+    cdef Py_ssize_t n, i
+    cdef uint64_t h
+    if not PyUnicode_IS_ASCII(text):
+        return <uint64_t>text_hash(text)
+    data = <const unsigned char*>PyUnicode_DATA(text)
+    n = PyUnicode_GET_LENGTH(text)
+    h = fold(C_TEXT_SALT, <uint64_t>n)
+    i = 0
+    while i < n:
+        h = fold(h, fp_word_le(data + i, n - i if n - i < 8 else 8))
+        i += 8
+    return mix64(h)
 
 
 cdef inline int64_t floordiv(int64_t a, int64_t b) noexcept:
@@ -331,6 +369,8 @@ cdef inline double uniform(uint64_t seed, uint64_t counter) noexcept:
 cdef int score_of(int flags) noexcept:
     cdef int total = 0
     cdef int bit
+    if flags == 0:
+        return 0
     for bit in range(NWEIGHTS):
         if (flags >> bit) & 1:
             total += WEIGHTS[bit]
@@ -341,45 +381,48 @@ cdef int score_of(int flags) noexcept:
 
 cdef bint parse_ip_c(str text, uint64_t* hi, uint64_t* lo) except -1:
     """Same acceptance as ipaddress.ip_address: dotted IPv4 parsed here (reading the str's 1-byte data
-    directly), anything with ':' or wider characters in Python."""
+    directly: four parts of 1-3 digits, no leading zero, each <= 255), anything else in parse_ip_slow."""
     cdef const unsigned char* data
-    cdef Py_ssize_t size, i
-    cdef unsigned int ch
+    cdef Py_ssize_t size, pos = 0
+    cdef unsigned int d, part
     cdef uint64_t v4 = 0
-    cdef int part = 0, digits = 0, parts = 1
-    cdef bint leading_zero = False
+    cdef int k
     if text is None:
         return False
     if PyUnicode_KIND(text) != 1:
         return parse_ip_slow(text, hi, lo)
     data = <const unsigned char*>PyUnicode_DATA(text)
     size = PyUnicode_GET_LENGTH(text)
-    for i in range(size):
-        ch = data[i]
-        if ch == 46:  # "."
-            if digits == 0 or (leading_zero and digits > 1):
+    for k in range(4):
+        if k:
+            if pos >= size or data[pos] != 46:  # "."
                 return parse_ip_slow(text, hi, lo)
-            parts += 1
-            if parts > 4:
-                return parse_ip_slow(text, hi, lo)
-            v4 = (v4 << 8) | <uint64_t>part
-            part = 0
-            digits = 0
-            continue
-        if ch < 48 or ch > 57:
+            pos += 1
+        if pos >= size:
             return parse_ip_slow(text, hi, lo)
-        if digits == 0:
-            leading_zero = ch == 48
-        digits += 1
-        if digits > 3:
+        part = <unsigned int>data[pos] - 48
+        if part > 9:
             return parse_ip_slow(text, hi, lo)
-        part = part * 10 + (<int>ch - 48)
-        if part > 255:
-            return parse_ip_slow(text, hi, lo)
-    if parts != 4 or digits == 0 or (leading_zero and digits > 1):
+        pos += 1
+        if pos < size:
+            d = <unsigned int>data[pos] - 48
+            if d <= 9:
+                if part == 0:  # a leading zero
+                    return parse_ip_slow(text, hi, lo)
+                part = part * 10 + d
+                pos += 1
+                if pos < size:
+                    d = <unsigned int>data[pos] - 48
+                    if d <= 9:
+                        part = part * 10 + d
+                        pos += 1
+                        if part > 255:
+                            return parse_ip_slow(text, hi, lo)
+        v4 = (v4 << 8) | part
+    if pos != size:
         return parse_ip_slow(text, hi, lo)
     hi[0] = 0
-    lo[0] = 0xFFFF00000000ULL | (v4 << 8) | <uint64_t>part
+    lo[0] = 0xFFFF00000000ULL | v4
     return True
 
 
@@ -403,3 +446,8 @@ include "_engine_c_url.pxi"
 include "_engine_c_tables.pxi"
 include "_engine_c_caps.pxi"
 include "_engine_c_engine.pxi"
+
+
+def text_hash_compiled(str text):
+    """hashing.text_hash as the engine computes it in C (the tests compare the two)."""
+    return text_hash_c(text)

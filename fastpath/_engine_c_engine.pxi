@@ -322,16 +322,16 @@ cdef class Engine:
             self._wm_allow.has(wm_obj, type(wm_obj) is int, wm)
         ):
             flags |= F_BLOCKED_WEBMASTER
-        key = combine(combine(combine(C_TAG_DUPLICATE, hi), lo), <uint64_t>hash(ua))
-        key = combine(combine(key, <uint64_t><int64_t>click[C_TARGET]), <uint64_t>wm)
-        f.dup_key = nonzero(combine(key, 1 if click[C_SMARTLINK] else 0))
-        f.ip_key = nonzero(combine(combine(C_TAG_IP, hi), lo))
+        key = fold(fold(fold(C_TAG_DUPLICATE, hi), lo), <uint64_t>hash(ua))
+        key = fold(fold(key, <uint64_t><int64_t>click[C_TARGET]), <uint64_t>wm)
+        f.dup_key = finish(fold(key, 1 if click[C_SMARTLINK] else 0))
+        f.ip_key = finish(fold(fold(C_TAG_IP, hi), lo))
         f.has_sub = False
         if subs:
             sub1 = subs[0]
             if sub1:
                 f.has_sub = True
-                f.sub_key = nonzero(combine(combine(C_TAG_SUB, <uint64_t>wm), <uint64_t>hash(sub1)))
+                f.sub_key = finish(fold(fold(C_TAG_SUB, <uint64_t>wm), text_hash_c(sub1)))
         f.hi = hi
         f.lo = lo
         f.flags = flags

@@ -244,11 +244,26 @@ cdef class VelocityTable:
 
 # -- integer set --------------------------------------------------------------------------------------------
 
+cdef inline uint64_t fib_slot(uint64_t key, int shift) noexcept:
+    """Fibonacci hashing: the top bits of key * 2^64/phi pick the first slot (one multiply; these sets are
+    C-only, so unlike the fraud tables they need not place keys as the twin does)."""
+    return (key * 0x9E3779B97F4A7C15ULL) >> shift
+
+
+cdef int shift_for(Py_ssize_t cap) noexcept:
+    """64 - log2(cap) for a power of two cap >= 2."""
+    cdef int bits = 0
+    while ((<Py_ssize_t>1) << bits) < cap:
+        bits += 1
+    return 64 - bits
+
+
 cdef class U64Set:
     """Open-addressing set of 64-bit keys (linear probing, at most half full); 0 is kept in a flag."""
 
     cdef uint64_t* keys
     cdef uint64_t mask
+    cdef int shift
     cdef bint has_zero
     cdef readonly Py_ssize_t size
 
@@ -259,6 +274,7 @@ cdef class U64Set:
         while cap < 2 * len(values):
             cap <<= 1
         self.mask = <uint64_t>(cap - 1)
+        self.shift = shift_for(cap)
         self.keys = <uint64_t*>PyMem_Malloc(cap * sizeof(uint64_t))
         if self.keys == NULL:
             raise MemoryError()
@@ -281,7 +297,7 @@ cdef class U64Set:
                 self.has_zero = True
                 self.size += 1
             return
-        i = mix64(v) & self.mask
+        i = fib_slot(v, self.shift)
         while self.keys[i] != 0:
             if self.keys[i] == v:
                 return
@@ -290,13 +306,13 @@ cdef class U64Set:
         self.size += 1
 
     cdef void prefetch(self, uint64_t v) noexcept:
-        FP_PREFETCH_R(&self.keys[mix64(v) & self.mask])
+        FP_PREFETCH_R(&self.keys[fib_slot(v, self.shift)])
 
     cdef bint contains(self, uint64_t v) noexcept:
         cdef uint64_t i
         if v == 0:
             return self.has_zero
-        i = mix64(v) & self.mask
+        i = fib_slot(v, self.shift)
         while self.keys[i] != 0:
             if self.keys[i] == v:
                 return True
@@ -314,6 +330,7 @@ cdef class I64Map:
 
     cdef I64Entry* entries
     cdef uint64_t mask
+    cdef int shift
     cdef object owner
     cdef bint complete  # every key is an int in the 64-bit range (else lookups go to the dict)
 
@@ -324,6 +341,7 @@ cdef class I64Map:
         while cap < 2 * len(values):
             cap <<= 1
         self.mask = <uint64_t>(cap - 1)
+        self.shift = shift_for(cap)
         self.entries = <I64Entry*>PyMem_Malloc(cap * sizeof(I64Entry))
         if self.entries == NULL:
             raise MemoryError()
@@ -332,7 +350,7 @@ cdef class I64Map:
         if not self.complete:
             return
         for key, value in values.items():
-            i = mix64(<uint64_t>(<int64_t>key)) & self.mask
+            i = fib_slot(<uint64_t>(<int64_t>key), self.shift)
             while self.entries[i].value != NULL:
                 i = (i + 1) & self.mask
             self.entries[i].key = <int64_t>key
@@ -342,10 +360,10 @@ cdef class I64Map:
         PyMem_Free(self.entries)
 
     cdef void prefetch(self, int64_t key) noexcept:
-        FP_PREFETCH_R(&self.entries[mix64(<uint64_t>key) & self.mask])
+        FP_PREFETCH_R(&self.entries[fib_slot(<uint64_t>key, self.shift)])
 
     cdef PyObject* get(self, int64_t key) noexcept:
-        cdef uint64_t i = mix64(<uint64_t>key) & self.mask
+        cdef uint64_t i = fib_slot(<uint64_t>key, self.shift)
         while self.entries[i].value != NULL:
             if self.entries[i].key == key:
                 return self.entries[i].value

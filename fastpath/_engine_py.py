@@ -9,7 +9,7 @@ from array import array
 from collections.abc import Sequence
 
 from fastpath.botua import UaCache
-from fastpath.hashing import MASK64, TAG_DUPLICATE, TAG_IP, TAG_SUB, combine, nonzero, splitmix_uniform
+from fastpath.hashing import MASK64, TAG_DUPLICATE, TAG_IP, TAG_SUB, finish, fold, splitmix_uniform, text_hash
 from fastpath.macros import M_DEEP_LINK, M_LANDING_ID, M_OFFER_ID, Segments, encode_value
 from fastpath.netaddr import parse_ip
 from fastpath.reasons import FraudFlag, Reason, score_of
@@ -251,20 +251,18 @@ class Engine:
         if wm in snap.webmaster_block and wm not in snap.webmaster_allow:
             flags |= FraudFlag.BLOCKED_WEBMASTER
         hi, lo = ip >> 64, ip & MASK64
-        key = combine(combine(combine(TAG_DUPLICATE, hi), lo), hash(ua))
-        key = nonzero(combine(combine(combine(key, click.target_id), wm), 1 if click.smartlink else 0))
+        key = fold(fold(fold(TAG_DUPLICATE, hi), lo), hash(ua))
+        key = finish(fold(fold(fold(key, click.target_id), wm), 1 if click.smartlink else 0))
         age = self._duplicates.hit(key, click.ts, fraud.duplicate_window_s)
         if age >= 0.0:
             flags |= FraudFlag.DUPLICATE_CLICK
-        ip_count = self._ips.hit(
-            nonzero(combine(combine(TAG_IP, hi), lo)), click.ts, fraud.ip_velocity_window_s
-        )
+        ip_count = self._ips.hit(finish(fold(fold(TAG_IP, hi), lo)), click.ts, fraud.ip_velocity_window_s)
         if ip_count > fraud.ip_velocity_limit:
             flags |= FraudFlag.VELOCITY_IP
         sub_count = 0
         sub1 = click.subs[0] if click.subs else ""
         if sub1:
-            sub_key = nonzero(combine(combine(TAG_SUB, wm), hash(sub1)))
+            sub_key = finish(fold(fold(TAG_SUB, wm), text_hash(sub1)))
             sub_count = self._subs.hit(sub_key, click.ts, fraud.sub_velocity_window_s)
             if sub_count > fraud.sub_velocity_limit:
                 flags |= FraudFlag.VELOCITY_SUB
