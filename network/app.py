@@ -60,6 +60,7 @@ from network.tracking.controllers import SmartlinkController
 from network.tracking.endpoint import ClickHandler, click_routes
 from network.tracking.forwarder import AmqpDelivery, DatabaseDelivery, Delivery, Forwarder, transient_errors
 from network.tracking.journal import JournalWriter
+from network.tracking.ranges import RangeFiles
 from network.tracking.registry import SnapshotRegistry
 from network.worker.jobs import run_embedded
 
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             sub_slots=clicks.sub_slots,
             ua_cache_size=clicks.ua_cache_size,
         ),
+        ranges=RangeFiles(clicks.range_files) if clicks.range_files else None,
     )
     journal = JournalWriter(settings.broker.journal_dir, fsync=settings.broker.click_fsync)
     delivery: Delivery = (

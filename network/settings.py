@@ -105,6 +105,9 @@ class ClickSettings:
     ip_slots: int = 1 << 18
     sub_slots: int = 1 << 16
     ua_cache_size: int = 65536
+    # Extra IP range files for the data-centre table (VPN, TOR, hosting lists the operator downloads; see
+    # network/tracking/ranges.py and docs/fastpath.md), beside the bundled cloud and crawler ranges.
+    range_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,12 @@ def _bool(value: str) -> bool:
     if value.lower() in {"0", "false", "no", "off", ""}:
         return False
     raise ValueError(f"not a boolean: {value!r}")
+
+
+def split_paths(value: str) -> tuple[str, ...]:
+    """A list of paths: separated by ``os.pathsep`` (``:`` on Linux) or commas, blanks dropped."""
+    parts = value.replace(",", os.pathsep).split(os.pathsep)
+    return tuple(p.strip() for p in parts if p.strip())
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -180,6 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ip_slots=int(e.get("CPANET_FRAUD_IP_SLOTS", ClickSettings.ip_slots)),
         sub_slots=int(e.get("CPANET_FRAUD_SUB_SLOTS", ClickSettings.sub_slots)),
         ua_cache_size=int(e.get("CPANET_FRAUD_UA_CACHE", ClickSettings.ua_cache_size)),
+        range_files=split_paths(e.get("CPANET_FRAUD_RANGE_FILES", "")),
     )
     db_admin = DbAdminSettings(enabled=_bool(e.get("CPANET_DB_ADMIN", "0")))
     return Settings(

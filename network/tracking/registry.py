@@ -12,18 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Max
 
 import fastpath
-from fastpath import FraudSettings, build_snapshot
+from fastpath import FraudSettings, Snapshot, SnapshotSpec, build_snapshot
 from network.audit.tables import AuditEntry
 from network.db import database_errors
 from network.stopping import Stop
 from network.tenants.tables import Network
+from network.tracking.ranges import RangeFiles
 from network.tracking.snapshot import load_spec
 
 log = logging.getLogger("cpanet.tracking")
@@ -73,9 +74,11 @@ class SnapshotRegistry:
         fraud: FraudSettings | None = None,
         interval: float = 0.1,
         max_age: float = 300.0,
+        ranges: RangeFiles | None = None,
     ) -> None:
         self.preload = preload
         self.fraud = fraud or FraudSettings()
+        self.ranges = ranges  # the operator's range files (CPANET_FRAUD_RANGE_FILES), None = bundled only
         self.interval = interval
         self.max_age = max_age
         self._hosts: dict[str, int] = {}
@@ -180,7 +183,7 @@ class SnapshotRegistry:
 
     async def _build(self, network_id: int, revision: int, old: Node | None) -> Node:
         spec = await load_spec(network_id, fraud=self.fraud)
-        snapshot = await asyncio.to_thread(build_snapshot, spec)
+        snapshot = await asyncio.to_thread(self._compile, spec)
         landing_offer = {landing.id: offer.id for offer in spec.offers for landing in offer.landings}
         if old is not None:
             # Same engine, new snapshot: fraud state (duplicates, velocity) and cap counters carry over.
@@ -191,6 +194,12 @@ class SnapshotRegistry:
         node = Node(network_id, engine, landing_offer, spec.trafficback_url, revision, time.time())
         self._by_network[network_id] = node
         return node
+
+    def _compile(self, spec: SnapshotSpec) -> Snapshot:
+        """In a worker thread: the range files (re-read only when they changed) and the snapshot."""
+        if self.ranges is not None:
+            spec = replace(spec, datacenter_ranges=self.ranges.ranges())
+        return build_snapshot(spec)
 
     async def run(self, stop: Stop | None = None) -> None:
         """Poll until ``stop`` is set (checked between polls)."""
