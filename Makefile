@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CPANET_DATABASE_URL ?= sqlite:///var/cpanet.sqlite3
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=25
 
 .DEFAULT_GOAL := help
 .PHONY: help install build run serve migrate seed test lint typecheck dbcheck chromium screenshots test-py test-fastpath-twin bench clean
