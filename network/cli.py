@@ -325,9 +325,13 @@ def serve(host: str | None, port: int | None) -> None:
 
     from network.app import create_app
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+        app = create_app(settings)
+    except ValueError as exc:  # a bad CPANET_* value: one line that names it, not a traceback
+        raise click.ClickException(f"configuration: {exc}") from exc
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host or settings.http.host,
         port=port or settings.http.port,
         log_level="info",

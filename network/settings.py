@@ -128,6 +128,25 @@ class Settings:
     db_admin: DbAdminSettings = field(default_factory=DbAdminSettings)
 
 
+def _int(e: Mapping[str, str], name: str, default: int) -> int:
+    value = e.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a whole number") from None
+
+
+def _flag(e: Mapping[str, str], name: str, default: str) -> bool:
+    try:
+        return _bool(e.get(name, default))
+    except ValueError:
+        raise ValueError(
+            f"{name}={e.get(name)!r} is not a boolean (1/0, true/false, yes/no, on/off)"
+        ) from None
+
+
 def _bool(value: str) -> bool:
     if value.lower() in {"1", "true", "yes", "on"}:
         return True
@@ -147,28 +166,28 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     e = os.environ if env is None else env
     db = DatabaseSettings(
         url=e.get("CPANET_DATABASE_URL", DatabaseSettings.url),
-        pool_min=int(e.get("CPANET_DATABASE_POOL_MIN", DatabaseSettings.pool_min)),
-        pool_max=int(e.get("CPANET_DATABASE_POOL_MAX", DatabaseSettings.pool_max)),
+        pool_min=_int(e, "CPANET_DATABASE_POOL_MIN", DatabaseSettings.pool_min),
+        pool_max=_int(e, "CPANET_DATABASE_POOL_MAX", DatabaseSettings.pool_max),
     )
     host = e.get("CPANET_HOST", HttpSettings.host)
-    port = int(e.get("CPANET_PORT", HttpSettings.port))
+    port = _int(e, "CPANET_PORT", HttpSettings.port)
     http = HttpSettings(
         host=host,
         port=port,
         public_base_url=e.get("CPANET_PUBLIC_BASE_URL", f"http://{host}:{port}").rstrip("/"),
-        debug=_bool(e.get("CPANET_DEBUG", "0")),
-        trust_proxy_headers=_bool(e.get("CPANET_TRUST_PROXY_HEADERS", "0")),
+        debug=_flag(e, "CPANET_DEBUG", "0"),
+        trust_proxy_headers=_flag(e, "CPANET_TRUST_PROXY_HEADERS", "0"),
     )
     security = SecuritySettings(
-        session_ttl_hours=int(e.get("CPANET_SESSION_TTL_HOURS", SecuritySettings.session_ttl_hours)),
-        default_api_key_rate_limit=int(
-            e.get("CPANET_API_KEY_RATE_LIMIT", SecuritySettings.default_api_key_rate_limit)
+        session_ttl_hours=_int(e, "CPANET_SESSION_TTL_HOURS", SecuritySettings.session_ttl_hours),
+        default_api_key_rate_limit=_int(
+            e, "CPANET_API_KEY_RATE_LIMIT", SecuritySettings.default_api_key_rate_limit
         ),
-        max_request_body=int(e.get("CPANET_MAX_REQUEST_BODY", SecuritySettings.max_request_body)),
-        argon2_time_cost=int(e.get("CPANET_ARGON2_TIME_COST", SecuritySettings.argon2_time_cost)),
-        argon2_memory_kib=int(e.get("CPANET_ARGON2_MEMORY_KIB", SecuritySettings.argon2_memory_kib)),
-        password_reset_ttl_seconds=int(
-            e.get("CPANET_PASSWORD_RESET_TTL_SECONDS", SecuritySettings.password_reset_ttl_seconds)
+        max_request_body=_int(e, "CPANET_MAX_REQUEST_BODY", SecuritySettings.max_request_body),
+        argon2_time_cost=_int(e, "CPANET_ARGON2_TIME_COST", SecuritySettings.argon2_time_cost),
+        argon2_memory_kib=_int(e, "CPANET_ARGON2_MEMORY_KIB", SecuritySettings.argon2_memory_kib),
+        password_reset_ttl_seconds=_int(
+            e, "CPANET_PASSWORD_RESET_TTL_SECONDS", SecuritySettings.password_reset_ttl_seconds
         ),
     )
     mail = MailSettings(
@@ -184,14 +203,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         outbound_allowlist=e.get("CPANET_OUTBOUND_ALLOWLIST", BrokerSettings.outbound_allowlist),
     )
     clicks = ClickSettings(
-        preload=_bool(e.get("CPANET_CLICK_PRELOAD", "1")),
-        duplicate_slots=int(e.get("CPANET_FRAUD_DUPLICATE_SLOTS", ClickSettings.duplicate_slots)),
-        ip_slots=int(e.get("CPANET_FRAUD_IP_SLOTS", ClickSettings.ip_slots)),
-        sub_slots=int(e.get("CPANET_FRAUD_SUB_SLOTS", ClickSettings.sub_slots)),
-        ua_cache_size=int(e.get("CPANET_FRAUD_UA_CACHE", ClickSettings.ua_cache_size)),
+        preload=_flag(e, "CPANET_CLICK_PRELOAD", "1"),
+        duplicate_slots=_int(e, "CPANET_FRAUD_DUPLICATE_SLOTS", ClickSettings.duplicate_slots),
+        ip_slots=_int(e, "CPANET_FRAUD_IP_SLOTS", ClickSettings.ip_slots),
+        sub_slots=_int(e, "CPANET_FRAUD_SUB_SLOTS", ClickSettings.sub_slots),
+        ua_cache_size=_int(e, "CPANET_FRAUD_UA_CACHE", ClickSettings.ua_cache_size),
         range_files=split_paths(e.get("CPANET_FRAUD_RANGE_FILES", "")),
     )
-    db_admin = DbAdminSettings(enabled=_bool(e.get("CPANET_DB_ADMIN", "0")))
+    db_admin = DbAdminSettings(enabled=_flag(e, "CPANET_DB_ADMIN", "0"))
     return Settings(
         database=db, http=http, security=security, broker=broker, clicks=clicks, mail=mail, db_admin=db_admin
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,6 +90,23 @@ def test_a_missing_or_malformed_range_file_stops_the_start(tmp_path: Path) -> No
     _write(bad, "# comment\n10.0.0.0/8\n10.1.2.300 ; typo\n")
     with pytest.raises(ValueError, match=r"bad.txt:3: not an IP address, CIDR or range: '10.1.2.300'"):
         RangeFiles([bad])
+
+
+def test_serve_refuses_a_bad_range_file_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "tor.txt"
+    _write(bad, "198.51.100.7\n198.51.100.\n")
+    env = {
+        **os.environ,
+        "CPANET_FRAUD_RANGE_FILES": str(bad),
+        "CPANET_DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite3'}",
+        "CPANET_PORT": "1",  # never reached: the settings are refused first
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "network.cli", "serve"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"Error: configuration: {bad}:2: not an IP address, CIDR or range: '198.51.100.'" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_range_lines_and_the_setting() -> None:
