@@ -8,7 +8,7 @@ Clicks from those addresses get the ``datacenter_ip`` reason like the bundled ra
 A file is read when a snapshot is built (at start, on every change of a network, and at least every five
 minutes) and only again when its size or modification time changed. At start every file must exist and
 parse, or the node does not start; later, a file that disappears or no longer parses keeps its last good
-ranges and is logged, so that a half-written download never empties the table.
+ranges and is logged (once per file and version), so that a half-written download never empties the table.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class RangeFiles:
         self.paths = tuple(Path(p) for p in paths)
         self._loaded: dict[Path, _Loaded] = {}
         self._failed: dict[Path, tuple[int, int]] = {}  # the stamp of a version that did not parse
+        self._missing: set[Path] = set()  # warned about once, until the file is back
         self._merged: tuple[Range, ...] | None = None
         self._lock = threading.Lock()  # snapshots are built in worker threads
         for path in self.paths:  # at start: fail loudly
@@ -81,10 +82,15 @@ class RangeFiles:
             try:
                 status = path.stat()
             except OSError as exc:
-                log.warning(
-                    "range file %s is gone (%s); keeping its last %d ranges", path, exc, len(old.ranges)
-                )
+                if path not in self._missing:
+                    self._missing.add(path)
+                    log.warning(
+                        "range file %s is gone (%s); keeping its %d ranges", path, exc, len(old.ranges)
+                    )
                 continue
+            if path in self._missing:
+                self._missing.discard(path)
+                log.info("range file %s is back", path)
             stamp = (status.st_size, status.st_mtime_ns)
             if stamp == old.stamp or stamp == self._failed.get(path):
                 continue
