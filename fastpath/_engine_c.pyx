@@ -33,8 +33,8 @@ cdef extern from *:
     """
     #define FP_PREFETCH(p) __builtin_prefetch((const void*)(p), 1, 3)
     #define FP_PREFETCH_R(p) __builtin_prefetch((const void*)(p), 0, 3)
-    /* Clicks are tuples of 17 items (24 + 136 bytes); their field objects are usually cold in a batch. */
-    /* The lines of the first size bytes of o (objects are 16-byte aligned, not 64: the last byte too). */
+    /* The lines of the first size bytes of o (objects are 16-byte aligned, not 64: the last byte too). Clicks
+       are tuples of 17 items (24 + 136 bytes); their field objects are usually cold in a batch. */
     static inline void fp_prefetch_object(PyObject* o, Py_ssize_t size) {
         const char* p = (const char*)o;
         Py_ssize_t k;

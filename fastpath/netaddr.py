@@ -85,16 +85,17 @@ class IntervalSet:
         return i >= 0 and ip <= self.ends[i]
 
 
-def _significant_lines(text: str) -> Iterable[str]:
-    for raw in text.splitlines():
+def _significant_lines(text: str) -> Iterable[tuple[int, str]]:
+    """(line number, text) of the lines left once ``#`` and ``;`` comments and blanks are dropped."""
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].split(";", 1)[0].strip()
         if line:
-            yield line
+            yield number, line
 
 
 def load_cidr_lines(text: str) -> list[tuple[int, int]]:
     """One CIDR or address per line, ``#`` or ``;`` comments (FireHOL, Spamhaus DROP, Tor exit lists)."""
-    return [parse_cidr(line.split()[0]) for line in _significant_lines(text)]
+    return [parse_cidr(line.split()[0]) for _, line in _significant_lines(text)]
 
 
 def load_x4bnet(text: str) -> list[tuple[int, int]]:
@@ -102,4 +103,18 @@ def load_x4bnet(text: str) -> list[tuple[int, int]]:
 
     Their CSV inputs (``first,last,name,url`` as in client9/ipcat) are accepted too.
     """
-    return [parse_range(",".join(line.split(",")[:2])) for line in _significant_lines(text)]
+    return [parse_range(",".join(line.split(",")[:2])) for _, line in _significant_lines(text)]
+
+
+def load_range_lines(text: str, *, source: str = "<text>") -> list[tuple[int, int]]:
+    """Any of the formats above, one entry per line: an address, a CIDR, ``first-last`` or
+    ``first,last[,name,...]``; anything after the first whitespace is a comment too. A bad line raises
+    ValueError naming ``source`` and the line number."""
+    ranges: list[tuple[int, int]] = []
+    for number, line in _significant_lines(text):
+        entry = line.split()[0]
+        try:
+            ranges.append(parse_range(",".join(entry.split(",")[:2])))
+        except ValueError as exc:
+            raise ValueError(f"{source}:{number}: not an IP address, CIDR or range: {entry!r}") from exc
+    return ranges

@@ -112,6 +112,22 @@ def _default_datacenter() -> IntervalSet:
     return IntervalSet.from_ranges(bundled_datacenter_ranges())
 
 
+# The table built from the last ``datacenter_ranges`` tuple: a node builds every network's snapshot from the
+# same tuple (its range files), so they share one table instead of each merging the ranges again.
+_last_datacenter: list[tuple[tuple[tuple[int, int], ...], IntervalSet]] = []
+
+
+def _datacenter(ranges: tuple[tuple[int, int], ...] | None) -> IntervalSet:
+    if ranges is None:
+        return _default_datacenter()
+    last = _last_datacenter[:1]
+    if last and last[0][0] is ranges:
+        return last[0][1]
+    table = IntervalSet.from_ranges(ranges)
+    _last_datacenter[:] = [(ranges, table)]
+    return table
+
+
 def _limits(cap: CapSpec | None) -> CapLimits | None:
     if cap is None or (cap.daily is None and cap.monthly is None and cap.total is None):
         return None
@@ -210,11 +226,7 @@ def build_snapshot(spec: SnapshotSpec) -> Snapshot:
         _counters(offer.id, offer.click_caps, day, month, click_counters)
         _counters(offer.id, offer.conversion_caps, day, month, conversion_counters)
     lists = spec.lists
-    datacenter = (
-        _default_datacenter()
-        if spec.datacenter_ranges is None
-        else IntervalSet.from_ranges(spec.datacenter_ranges)
-    )
+    datacenter = _datacenter(spec.datacenter_ranges)
     bots = _default_bots() if spec.bot_patterns is None else BotMatcher(spec.bot_patterns)
     for cidr in lists.blocked_ips + lists.allowed_ips:
         parse_cidr(cidr)

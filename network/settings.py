@@ -139,20 +139,12 @@ def _int(e: Mapping[str, str], name: str, default: int) -> int:
 
 
 def _flag(e: Mapping[str, str], name: str, default: str) -> bool:
-    try:
-        return _bool(e.get(name, default))
-    except ValueError:
-        raise ValueError(
-            f"{name}={e.get(name)!r} is not a boolean (1/0, true/false, yes/no, on/off)"
-        ) from None
-
-
-def _bool(value: str) -> bool:
+    value = e.get(name, default)
     if value.lower() in {"1", "true", "yes", "on"}:
         return True
     if value.lower() in {"0", "false", "no", "off", ""}:
         return False
-    raise ValueError(f"not a boolean: {value!r}")
+    raise ValueError(f"{name}={value!r} is not a boolean (1/0, true/false, yes/no, on/off)")
 
 
 def split_paths(value: str) -> tuple[str, ...]:

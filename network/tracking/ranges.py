@@ -15,32 +15,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastpath.data_sources import bundled_datacenter_ranges
-from fastpath.netaddr import merge_intervals, parse_range
+from fastpath.netaddr import load_range_lines
 
 log = logging.getLogger("cpanet.tracking")
 
 Range = tuple[int, int]
-
-
-def parse_range_lines(text: str, *, source: str = "<text>") -> list[Range]:
-    """One entry per line: an address, a CIDR, ``first-last`` or ``first,last[,name,...]`` (ipcat CSV);
-    anything after the first whitespace, ``#`` or ``;`` is a comment. Raises ValueError naming the line."""
-    ranges: list[Range] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].split(";", 1)[0].strip()
-        if not line:
-            continue
-        entry = line.split()[0]
-        try:
-            ranges.append(parse_range(",".join(entry.split(",")[:2])))
-        except (ValueError, IndexError) as exc:
-            raise ValueError(f"{source}:{number}: not an IP address, CIDR or range: {entry!r}") from exc
-    return ranges
 
 
 @dataclass(frozen=True)
@@ -50,14 +34,15 @@ class _Loaded:
 
 
 class RangeFiles:
-    """The bundled ranges plus the operator's files, merged, re-read only when a file changed."""
+    """The bundled ranges plus the operator's files, re-read only when a file changed."""
 
     def __init__(self, paths: Sequence[str | Path]) -> None:
         self.paths = tuple(Path(p) for p in paths)
         self._loaded: dict[Path, _Loaded] = {}
         self._failed: dict[Path, tuple[int, int]] = {}  # the stamp of a version that did not parse
         self._missing: set[Path] = set()  # warned about once, until the file is back
-        self._merged: tuple[Range, ...] | None = None
+        # One tuple object until a file changes: build_snapshot keeps the table built from the last one.
+        self._ranges: tuple[Range, ...] | None = None
         self._lock = threading.Lock()  # snapshots are built in worker threads
         for path in self.paths:  # at start: fail loudly
             self._loaded[path] = self._read(path)
@@ -73,7 +58,7 @@ class RangeFiles:
             raise ValueError(f"CPANET_FRAUD_RANGE_FILES: cannot read {path}: {exc.strerror or exc}") from exc
         except UnicodeDecodeError as exc:
             raise ValueError(f"CPANET_FRAUD_RANGE_FILES: {path} is not UTF-8 text") from exc
-        return _Loaded((status.st_size, status.st_mtime_ns), tuple(parse_range_lines(text, source=str(path))))
+        return _Loaded((status.st_size, status.st_mtime_ns), tuple(load_range_lines(text, source=str(path))))
 
     def _refresh(self) -> bool:
         changed = False
@@ -106,18 +91,18 @@ class RangeFiles:
         return changed
 
     def ranges(self) -> tuple[Range, ...] | None:
-        """The merged table for SnapshotSpec.datacenter_ranges (None without files: the bundled one)."""
+        """SnapshotSpec.datacenter_ranges for these files (None without files: the bundled table)."""
         if not self.paths:
             return None
         with self._lock:
-            if self._refresh() or self._merged is None:
-                extra: Iterable[Range] = (r for loaded in self._loaded.values() for r in loaded.ranges)
-                self._merged = tuple(merge_intervals([*bundled_datacenter_ranges(), *extra]))
-            return self._merged
+            if self._refresh() or self._ranges is None:
+                extra = [r for loaded in self._loaded.values() for r in loaded.ranges]
+                self._ranges = (*bundled_datacenter_ranges(), *extra)  # build_snapshot merges them
+            return self._ranges
 
     def counts(self) -> dict[str, int]:
         """Ranges read from each file (for the start-up log)."""
         return {str(path): len(self._loaded[path].ranges) for path in self.paths}
 
 
-__all__ = ["RangeFiles", "parse_range_lines"]
+__all__ = ["RangeFiles"]

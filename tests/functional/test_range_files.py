@@ -15,10 +15,10 @@ import pytest
 
 from fastpath import FraudFlag, FraudSettings
 from fastpath.data_sources import bundled_datacenter_ranges
-from fastpath.netaddr import V4_MAPPED
+from fastpath.netaddr import V4_MAPPED, load_range_lines
 from fastpath.results import Click
 from network.settings import load_settings
-from network.tracking.ranges import RangeFiles, parse_range_lines
+from network.tracking.ranges import RangeFiles
 from network.tracking.registry import SnapshotRegistry
 from tests.support.client import Client
 from tests.support.world import World
@@ -116,7 +116,7 @@ def test_serve_refuses_a_bad_range_file_in_one_line(tmp_path: Path) -> None:
 
 
 def test_range_lines_and_the_setting() -> None:
-    parsed = parse_range_lines("1.2.3.4  first seen 2026-12-01\n5.6.7.0/24 ; SBL1\n9.9.9.0-9.9.9.9\n")
+    parsed = load_range_lines("1.2.3.4  first seen 2026-12-01\n5.6.7.0/24 ; SBL1\n9.9.9.0-9.9.9.9\n")
     assert parsed == [
         (V4_MAPPED | 0x01020304, V4_MAPPED | 0x01020304),
         (V4_MAPPED | 0x05060700, V4_MAPPED | 0x050607FF),
